@@ -1,0 +1,2 @@
+import Id from "./id.ts";
+export const COMMANDS = { id: Id };
