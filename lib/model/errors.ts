@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   "disk_full",
   "not_found",
   "unreachable",
+  "address_in_use",
   "unknown_key",
   "key_mismatch",
   "tls",
