@@ -1,0 +1,35 @@
+import { Blake2BHasher, Blake2BParam } from "@napi-rs/blake-hash";
+
+/** Bytes in a BLAKE2b-256 digest. */
+export const DIGEST_BYTES = 32;
+
+const PARAMS = new Blake2BParam();
+PARAMS.hashLength(DIGEST_BYTES);
+
+/**
+ * An incremental BLAKE2b-256 (true 32-byte output parameter, not a truncated BLAKE2b-512),
+ * computed by @napi-rs/blake-hash. Every byte of realize's Merkle trees goes through here.
+ */
+export class Blake2b {
+  readonly #native = Blake2BHasher.withParams(PARAMS);
+
+  /** Adds bytes; the view is read before returning, so the caller may reuse its buffer. */
+  update(data: Uint8Array): this {
+    this.#native.update(asBuffer(data));
+    return this;
+  }
+
+  /** The 32-byte digest; the hasher must not be used afterwards. */
+  digest(): Uint8Array {
+    return this.#native.digestBuffer();
+  }
+}
+
+/** BLAKE2b-256 of `data` in one call. */
+export function blake2b(data: Uint8Array): Uint8Array {
+  return new Blake2b().update(data).digest();
+}
+
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}

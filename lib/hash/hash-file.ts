@@ -1,0 +1,104 @@
+import { open } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { ioError, RealizeError } from "../model/errors.ts";
+import { Hash } from "../model/hash.ts";
+import { DIGEST_BYTES } from "./blake2b.ts";
+import type { LeafRangeReply, LeafRangeRequest } from "./hash-leaf-range-worker.ts";
+import { LEAF_SIZE, leafCount, sealRoot, treeTop } from "./merkle.ts";
+import { type FileHash, MerkleHasher } from "./merkle-hasher.ts";
+
+export type { FileHash } from "./merkle-hasher.ts";
+
+/** How hashFile may spread its work. */
+export interface HashFileOptions {
+  /** Most threads to hash one big file on; default: the cores of this machine. */
+  threads?: number;
+  /** Files of at least this many bytes are split across threads; default 64 MiB. */
+  parallelFrom?: number;
+}
+
+/** Default of HashFileOptions.parallelFrom: below it, starting workers costs more than it gains. */
+export const PARALLEL_FROM = 64 * 1024 * 1024;
+
+/** Bytes per read on the calling thread; two such buffers are in use at once. */
+const READ_BYTES = 32 * LEAF_SIZE;
+
+/**
+ * The FileHash of the file at `path`, streamed from disk with bounded memory (two read
+ * buffers and 32 bytes per leaf). Big files are cut into leaf-aligned byte ranges hashed by
+ * workers, one per core, each reading its own range; the result is the same either way. A
+ * file that changes while it is hashed yields the hash of no particular version, or an `io`
+ * error when its size changed; callers compare size and mtime around the call.
+ */
+export async function hashFile(path: string, opts: HashFileOptions = {}): Promise<FileHash> {
+  const threads = Math.max(1, Math.floor(opts.threads ?? availableParallelism()));
+  const parallelFrom = opts.parallelFrom ?? PARALLEL_FROM;
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, "r");
+  } catch (e) {
+    throw ioError("open for hashing", path, e);
+  }
+  try {
+    const size = (await handle.stat()).size;
+    if (threads > 1 && size >= parallelFrom && size > LEAF_SIZE) {
+      return await hashInWorkers(path, size, Math.min(threads, leafCount(size)));
+    }
+    const hasher = new MerkleHasher();
+    let reading = Buffer.allocUnsafe(READ_BYTES);
+    let spare = Buffer.allocUnsafe(READ_BYTES);
+    let next = handle.read(reading, 0, READ_BYTES, 0);
+    for (;;) {
+      const { bytesRead } = await next;
+      if (bytesRead === 0) break;
+      const full = reading;
+      reading = spare;
+      spare = full;
+      next = handle.read(reading, 0, READ_BYTES, hasher.size + bytesRead);
+      hasher.update(full.subarray(0, bytesRead));
+    }
+    return hasher.digest();
+  } catch (e) {
+    throw e instanceof RealizeError ? e : ioError("hash", path, e);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function hashInWorkers(path: string, size: number, threads: number): Promise<FileHash> {
+  const leaves = leafCount(size);
+  const bounds = Array.from({ length: threads + 1 }, (_, i) =>
+    Math.min(size, Math.round((leaves * i) / threads) * LEAF_SIZE),
+  );
+  const parts = await Promise.all(
+    bounds.slice(1).map((end, i) => hashRangeInWorker({ path, start: bounds[i]!, end })),
+  );
+  const leafBytes: Uint8Array[] = [];
+  for (const part of parts) {
+    for (let at = 0; at < part.length; at += DIGEST_BYTES) {
+      leafBytes.push(part.subarray(at, at + DIGEST_BYTES));
+    }
+  }
+  const hash = Hash.fromBytes(sealRoot(treeTop(leafBytes), size));
+  return { hash, size, leaves: leafBytes.map((leaf) => Hash.fromBytes(leaf)) };
+}
+
+function hashRangeInWorker(request: LeafRangeRequest): Promise<Uint8Array> {
+  const worker = new Worker(new URL("./hash-leaf-range-worker.ts", import.meta.url).href);
+  return new Promise<Uint8Array>((resolve, reject) => {
+    worker.onmessage = (event: MessageEvent<LeafRangeReply>) => {
+      const reply = event.data;
+      if (reply.ok) resolve(new Uint8Array(reply.leaves));
+      else
+        reject(
+          ioError(
+            "hash",
+            request.path,
+            Object.assign(new Error(reply.message), { code: reply.errno }),
+          ),
+        );
+    };
+    worker.onerror = (event) => reject(ioError("hash", request.path, event.error ?? event.message));
+    worker.postMessage(request);
+  }).finally(() => worker.terminate());
+}
