@@ -1,2 +1,19 @@
+import ArenaAdd from "./arena/add.ts";
+import ArenaList from "./arena/list.ts";
+import ArenaRemove from "./arena/remove.ts";
 import Id from "./id.ts";
-export const COMMANDS = { id: Id };
+import Init from "./init.ts";
+import PeerAdd from "./peer/add.ts";
+import PeerList from "./peer/list.ts";
+import PeerRemove from "./peer/remove.ts";
+
+export const COMMANDS = {
+  init: Init,
+  id: Id,
+  "peer:add": PeerAdd,
+  "peer:remove": PeerRemove,
+  "peer:list": PeerList,
+  "arena:add": ArenaAdd,
+  "arena:remove": ArenaRemove,
+  "arena:list": ArenaList,
+};
