@@ -5,6 +5,9 @@ import type { Clock } from "./clock.ts";
 import { TokenBucket } from "./token-bucket.ts";
 import { VirtualClock } from "./virtual-clock.ts";
 
+/** The bucket never sets a timer shorter than this (but may overshoot by it). */
+const MIN_SLEEP_MS = 1;
+
 /** A clock that fails the test if anyone sleeps on it. */
 const noSleepClock: Clock = {
   now: () => 0,
@@ -106,7 +109,7 @@ describe("TokenBucket timing on a virtual clock", () => {
     expect(bucket.pieceSize).toBeLessThanOrEqual(bucket.burst);
   });
 
-  test("finishing time of any sequence of takes is exactly (total - burst) / rate", () => {
+  test("any sequence of takes finishes at (total - burst) / rate, late by one short timer at most", () => {
     const takes = fc.array(fc.double({ min: 0, max: 10, noNaN: true }), { maxLength: 20 });
     const rates = fc.integer({ min: 1, max: 200 * 1024 * 1024 });
     const burstSeconds = fc.double({ min: 0.001, max: 2, noNaN: true });
@@ -129,7 +132,8 @@ describe("TokenBucket timing on a virtual clock", () => {
           ),
         );
         const expected = (Math.max(0, total - burst) / rate) * 1000;
-        expect(clock.now()).toBeCloseTo(expected, 3);
+        expect(clock.now()).toBeGreaterThanOrEqual(expected - 1e-6);
+        expect(clock.now()).toBeLessThanOrEqual(expected + MIN_SLEEP_MS + 1e-6);
         for (const p of passed) {
           expect(p.total).toBeLessThanOrEqual(burst + (rate * p.at) / 1000 + 1e-3);
         }

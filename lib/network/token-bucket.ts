@@ -8,6 +8,8 @@ const PIECE_SECONDS = 0.02;
 /** …but never smaller or larger than these, so tiny rates still move and huge ones stay cheap. */
 const PIECE_MIN = 1024;
 const PIECE_MAX = 256 * 1024;
+/** Shortest wait worth a timer (real timers are no finer), as long as the burst can hold it. */
+const MIN_SLEEP_MS = 1;
 /** Debts below this many bytes are float rounding, not bytes. */
 const EPSILON = 1e-6;
 
@@ -160,7 +162,9 @@ export class TokenBucket {
           head.resolve();
           continue;
         }
-        const ms = (Math.min(head.remaining, this.capacity / 2) / this.rateBps) * 1000;
+        const halfFull = (this.capacity / 2 / this.rateBps) * 1000;
+        const owed = (head.remaining / this.rateBps) * 1000;
+        const ms = Math.min(halfFull, Math.max(owed, MIN_SLEEP_MS));
         this.wake = new AbortController();
         await this.clock.sleep(ms, this.wake.signal);
         this.wake = undefined;
