@@ -152,10 +152,10 @@ export class RealRoot {
 
   /**
    * Makes `dir` and any missing parent a directory, creating each missing component
-   * (mode 0777 less the umask). Refuses ("bad_path", naming `dir`) when a symlink or a
-   * non-directory is in the way. Returns the absolute path.
+   * (mode 0777 less the umask). Refuses ("bad_path", naming `forPath`, by default `dir`)
+   * when a symlink or a non-directory is in the way. Returns the absolute path.
    */
-  async ensureDir(dir: ArenaPath): Promise<string> {
+  async ensureDir(dir: ArenaPath, forPath: ArenaPath = dir): Promise<string> {
     let at = this.dir;
     for (let i = 0; i < dir.components.length; i++) {
       at = join(at, dir.components[i]!);
@@ -175,7 +175,7 @@ export class RealRoot {
         }
       }
       if (!stats.isDirectory()) {
-        throw inTheWay(dir, dir.components.slice(0, i + 1).join("/"), stats);
+        throw inTheWay(forPath, dir.components.slice(0, i + 1).join("/"), stats);
       }
     }
     return at;

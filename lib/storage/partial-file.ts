@@ -1,0 +1,331 @@
+import type { BigIntStats } from "node:fs";
+import { constants } from "node:fs";
+import { type FileHandle, lstat, open, rename, unlink } from "node:fs/promises";
+import { hashFile, LEAF_SIZE, MerkleHasher } from "../hash/index.ts";
+import { type ArenaPath, partialPathFor } from "../model/arena-path.ts";
+import { ByteRange } from "../model/byte-range.ts";
+import { ByteRanges } from "../model/byte-ranges.ts";
+import { ioError, RealizeError } from "../model/errors.ts";
+import type { Hash } from "../model/hash.ts";
+import { fsyncDir } from "./fsync-dir.ts";
+import { type RealEntry, realEntry } from "./real-entry.ts";
+import { inTheWay, NO_FOLLOW, type RealRoot } from "./real-root.ts";
+import { setFileMtime } from "./set-times.ts";
+
+/** The content a partial must end up holding: its hash, size and (for resuming) leaf hashes. */
+export interface ExpectedContent {
+  hash: Hash;
+  size: number;
+  /** Leaf hashes of the content; when given, a partial that fails its hash is kept if any leaf verifies. */
+  leaves?: readonly Hash[];
+}
+
+/** What the committed file keeps of its source besides content. */
+export interface FileMeta {
+  /** Modification time in nanoseconds since the epoch, set exactly. */
+  mtimeNs: bigint;
+  /** Permission bits; `mode & 0o777` is applied (so the executable bits are kept), never setuid/setgid/sticky. */
+  mode: number;
+}
+
+const READ_BYTES = 16 * LEAF_SIZE;
+const errnoOf = (e: unknown): string | undefined => (e as { code?: string } | null)?.code;
+
+/**
+ * Incoming content for one file of an arena root, written to `.NAME.realize-partial`
+ * beside the target (never under the target's own name) and renamed over the target only
+ * once it is durable and its Merkle root matches. Opened without following links, after
+ * checking every parent directory; an existing partial (a crash, an interrupted run) is
+ * reopened, not truncated, so that `existingLeaves` can say what still verifies. On a full
+ * disk the partial is removed at once and RealizeError "disk_full" names the file.
+ *
+ * Decision on a hash mismatch at commit: the target is never touched; the partial is kept
+ * when the caller gave the expected leaf hashes and at least one leaf of the partial
+ * verifies (a resume rewrites only the bad leaves), otherwise it is removed.
+ */
+export class PartialFile {
+  readonly root: RealRoot;
+  readonly target: ArenaPath;
+  /** The partial's own path in the arena (see partialPathFor). */
+  readonly partial: ArenaPath;
+  #handle: FileHandle | undefined;
+
+  private constructor(root: RealRoot, target: ArenaPath, handle: FileHandle) {
+    this.root = root;
+    this.target = target;
+    this.partial = partialPathFor(target);
+    this.#handle = handle;
+  }
+
+  /**
+   * Opens (creating if needed, with its parent directories) the partial file of `target`.
+   * Refuses ("bad_path") when a symlink or file stands where a parent directory goes, or
+   * when a directory occupies the partial's name. A symlink or hard-linked file found under
+   * the partial's name is replaced by a fresh file, so a write never lands elsewhere.
+   */
+  static async open(root: RealRoot, target: ArenaPath): Promise<PartialFile> {
+    const parent = target.parent();
+    if (parent !== undefined) await root.ensureDir(parent, target);
+    const partial = partialPathFor(target);
+    const abs = await root.resolve(partial);
+    for (let attempt = 0; ; attempt++) {
+      let handle: FileHandle;
+      try {
+        handle = await open(abs, constants.O_RDWR | constants.O_CREAT | NO_FOLLOW, 0o600);
+      } catch (e) {
+        if (errnoOf(e) === "ELOOP" && attempt === 0) {
+          await removeQuietly(abs);
+          continue;
+        }
+        if (errnoOf(e) === "EISDIR") {
+          throw new RealizeError(
+            "bad_path",
+            `cannot receive ${JSON.stringify(target.text)}: a directory named ${JSON.stringify(partial.text)} is in the way; remove it`,
+            { path: target.text },
+          );
+        }
+        throw ioError("create the partial file", abs, e);
+      }
+      const stats = await handle.stat({ bigint: true });
+      if (stats.isFile() && stats.nlink === 1n) return new PartialFile(root, target, handle);
+      await handle.close();
+      if (attempt > 0 || stats.isDirectory()) {
+        throw new RealizeError(
+          "bad_path",
+          `cannot receive ${JSON.stringify(target.text)}: ${JSON.stringify(partial.text)} is not a plain file`,
+          { path: target.text },
+        );
+      }
+      await removeQuietly(abs);
+    }
+  }
+
+  /** Absolute path of the partial file. */
+  get partialAbsolute(): string {
+    return this.root.absolute(this.partial);
+  }
+
+  /** Absolute path of the target file. */
+  get targetAbsolute(): string {
+    return this.root.absolute(this.target);
+  }
+
+  /** Current size of the partial in bytes. */
+  async size(): Promise<number> {
+    return Number((await this.#open().stat({ bigint: true })).size);
+  }
+
+  /** Writes all of `bytes` at `offset`. */
+  async write(offset: number, bytes: Uint8Array): Promise<void> {
+    const handle = this.#open();
+    let done = 0;
+    try {
+      while (done < bytes.length) {
+        const { bytesWritten } = await handle.write(
+          bytes,
+          done,
+          bytes.length - done,
+          offset + done,
+        );
+        done += bytesWritten;
+      }
+    } catch (e) {
+      throw await this.#failed("write", e);
+    }
+  }
+
+  /** Cuts or extends (with zeros) the partial to `size` bytes. */
+  async truncate(size: number): Promise<void> {
+    try {
+      await this.#open().truncate(size);
+    } catch (e) {
+      throw await this.#failed("resize", e);
+    }
+  }
+
+  /**
+   * For each leaf of `expected`, whether the partial already holds exactly that leaf's
+   * bytes (same hash). A shorter partial has its missing and cut leaves false; bytes past
+   * `expected.size` play no part (the last leaf is compared only over its own length).
+   */
+  async existingLeaves(expected: { size: number; leaves: readonly Hash[] }): Promise<boolean[]> {
+    const handle = this.#open();
+    const have = Math.min(await this.size(), expected.size);
+    const hasher = new MerkleHasher();
+    const buffer = Buffer.allocUnsafe(READ_BYTES);
+    for (let at = 0; at < have; ) {
+      const { bytesRead } = await handle
+        .read(buffer, 0, Math.min(READ_BYTES, have - at), at)
+        .catch((e: unknown) => Promise.reject(ioError("read", this.partialAbsolute, e)));
+      if (bytesRead === 0) break;
+      hasher.update(buffer.subarray(0, bytesRead));
+      at += bytesRead;
+    }
+    const held = hasher.size;
+    const got = hasher.digest().leaves;
+    return expected.leaves.map((leaf, i) => {
+      const end = Math.min((i + 1) * LEAF_SIZE, expected.size);
+      return end <= held && got[i] !== undefined && got[i].equals(leaf);
+    });
+  }
+
+  /**
+   * Prepares a resume: cuts the partial to `expected.size` if longer, and returns the byte
+   * ranges still to be written (every leaf that does not verify).
+   */
+  async resume(expected: { size: number; leaves: readonly Hash[] }): Promise<ByteRanges> {
+    if ((await this.size()) > expected.size) await this.truncate(expected.size);
+    const good = await this.existingLeaves(expected);
+    const missing: ByteRange[] = [];
+    good.forEach((ok, i) => {
+      if (!ok && expected.size > 0) {
+        missing.push(new ByteRange(i * LEAF_SIZE, Math.min((i + 1) * LEAF_SIZE, expected.size)));
+      }
+    });
+    return ByteRanges.of(...missing);
+  }
+
+  /**
+   * Checks the partial's whole content against `expected` (size, then Merkle root). On a
+   * mismatch throws RealizeError "hash_mismatch" naming the file, after keeping or
+   * removing the partial as the class comment says.
+   */
+  async verify(expected: ExpectedContent): Promise<void> {
+    const handle = this.#open();
+    const size = await this.size();
+    let actual: Hash | undefined;
+    if (size === expected.size) {
+      actual = (await hashFile(`/proc/self/fd/${handle.fd}`)).hash;
+      if (actual.equals(expected.hash)) return;
+    }
+    let kept = false;
+    if (expected.leaves !== undefined && expected.leaves.length > 0) {
+      kept = (await this.existingLeaves({ size: expected.size, leaves: expected.leaves })).some(
+        Boolean,
+      );
+    }
+    if (!kept) await this.abort();
+    const got =
+      actual === undefined ? `${size} bytes instead of ${expected.size}` : `hash ${actual.toHex()}`;
+    throw new RealizeError(
+      "hash_mismatch",
+      `refusing ${this.targetAbsolute}: the received content has ${got}, not the expected ${expected.hash.toHex()}; the file was left as it was${kept ? " (the verified part is kept for the next run)" : ""}`,
+      { path: this.target.text, file: this.targetAbsolute, expected: expected.hash.toHex(), kept },
+    );
+  }
+
+  /** Sets the permission bits and the exact mtime the committed file will have. */
+  async applyMeta(meta: FileMeta): Promise<void> {
+    const handle = this.#open();
+    try {
+      await handle.chmod(meta.mode & 0o777);
+      await setFileMtime(handle.fd, meta.mtimeNs, this.partialAbsolute);
+    } catch (e) {
+      throw await this.#failed("set the mode and mtime of", e);
+    }
+  }
+
+  /** Makes the partial's content and metadata durable (fdatasync). */
+  async sync(): Promise<void> {
+    try {
+      await this.#open().datasync();
+    } catch (e) {
+      throw await this.#failed("flush", e);
+    }
+  }
+
+  /**
+   * Renames the partial over the target and closes it; returns the target's new entry.
+   * Does not fsync the directory (commit and DurableBatch do). Refuses ("bad_path") when a
+   * directory stands at the target or a symlink is in the way of its parents; the partial
+   * stays for a later run.
+   */
+  async publish(): Promise<RealEntry> {
+    const handle = this.#open();
+    const target = await this.root.resolve(this.target);
+    let there: BigIntStats | undefined;
+    try {
+      there = await lstat(target, { bigint: true });
+    } catch (e) {
+      if (errnoOf(e) !== "ENOENT") throw ioError("look up", target, e);
+    }
+    if (there?.isDirectory()) {
+      throw new RealizeError(
+        "bad_path",
+        `refusing ${JSON.stringify(this.target.text)}: a directory stands where the file goes in ${this.root.dir}`,
+        { path: this.target.text },
+      );
+    }
+    if (there !== undefined && !there.isFile() && !there.isSymbolicLink()) {
+      throw inTheWay(this.target, this.target.text, there);
+    }
+    try {
+      await rename(this.partialAbsolute, target);
+    } catch (e) {
+      throw ioError("rename into place", target, e);
+    }
+    const stats = await handle.stat({ bigint: true });
+    await this.close();
+    return realEntry(this.target, stats)!;
+  }
+
+  /**
+   * Verifies, applies `meta`, makes the content durable, renames it over the target and
+   * fsyncs the directory: afterwards the target holds exactly the expected content, even
+   * after a crash, and before it the target was untouched. Returns the target's entry.
+   * Closes the partial either way; one that failed may stay on disk (see the class comment).
+   */
+  async commit(expected: ExpectedContent, meta: FileMeta): Promise<RealEntry> {
+    try {
+      await this.verify(expected);
+      await this.applyMeta(meta);
+      await this.sync();
+      const entry = await this.publish();
+      await fsyncDir(this.root, this.target.parent());
+      return entry;
+    } finally {
+      await this.close();
+    }
+  }
+
+  /** Closes and removes the partial; the target is left as it is. */
+  async abort(): Promise<void> {
+    await this.close();
+    await removeQuietly(this.partialAbsolute);
+  }
+
+  /** Closes the partial file, leaving it on disk for a later run. */
+  async close(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = undefined;
+    await handle?.close();
+  }
+
+  #open(): FileHandle {
+    if (this.#handle === undefined) {
+      throw new Error(`the partial file of ${this.target.text} is already closed`);
+    }
+    return this.#handle;
+  }
+
+  /** The error for a failed `op`; on a full disk the partial is removed first. */
+  async #failed(op: string, cause: unknown): Promise<RealizeError> {
+    const error = ioError(op, this.targetAbsolute, cause);
+    if (error.code !== "disk_full") return error;
+    await this.abort();
+    return new RealizeError(
+      "disk_full",
+      `no space left on the device to receive ${this.targetAbsolute}; its partial file was removed so that other files still fit`,
+      { path: this.target.text, file: this.targetAbsolute, errno: errnoOf(cause) },
+      cause,
+    );
+  }
+}
+
+async function removeQuietly(abs: string): Promise<void> {
+  try {
+    await unlink(abs);
+  } catch (e) {
+    if (errnoOf(e) !== "ENOENT") throw ioError("remove", abs, e);
+  }
+}
