@@ -26,7 +26,7 @@ const hashOf = (data: Uint8Array): FileHash => new MerkleHasher().update(data).d
 const META = { mtimeNs: 1_700_000_000_123_456_789n, mode: 0o644 };
 
 /** Content whose every leaf differs from every other. */
-function content(size: number, seed = 1): Uint8Array {
+function content(size: number, seed = 1): Uint8Array<ArrayBuffer> {
   const data = new Uint8Array(size);
   for (let i = 0; i < size; i++) data[i] = (i * 31 + seed * 7 + (i >> 16)) & 0xff;
   return data;

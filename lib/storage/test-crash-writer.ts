@@ -17,7 +17,7 @@ import { PartialFile } from "./partial-file.ts";
 import { RealRoot } from "./real-root.ts";
 
 /** The content of version `n` of a file of `size` bytes. */
-export function versionBytes(n: number, size: number): Uint8Array {
+export function versionBytes(n: number, size: number): Uint8Array<ArrayBuffer> {
   return new Uint8Array(size).fill((n % 251) + 1);
 }
 
