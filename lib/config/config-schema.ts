@@ -33,6 +33,11 @@ export function describeValue(value: unknown): string {
   return String(value);
 }
 
+/** True when `a` looks like a typo of `b` (edit distance 2 at most). */
+export function isNear(a: string, b: string): boolean {
+  return distance(a, b) <= 2;
+}
+
 function distance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
@@ -55,7 +60,7 @@ function tableMessage(
   return (issue) => {
     const key = issue.path?.at(-1)?.key;
     if (issue.expected === "never" && typeof key === "string") {
-      const near = keys.find((k) => distance(k, key) <= 2);
+      const near = keys.find((k) => isNear(key, k));
       const hint = near ? `did you mean ${near}? ` : "";
       return `unknown key; ${hint}${table} takes ${listing}`;
     }

@@ -7,6 +7,7 @@ import { isRealizeError, RealizeError } from "../model/errors.ts";
 import {
   arenaSchema,
   configSchema,
+  isNear,
   isTable,
   localPeerSchema,
   peerSchema,
@@ -119,11 +120,31 @@ function check<T extends v.GenericSchema>(
 ): v.InferOutput<T> | undefined {
   const result = v.safeParse(schema, value);
   if (result.success) return result.output;
+  const unknown = result.issues.filter((issue) => issue.expected === "never");
   for (const issue of result.issues) {
     const path = (issue.path ?? []).map((item: { key: unknown }) => String(item.key));
+    if (isMissingTypo(issue, path, unknown)) continue;
     problems.push({ path: [...prefix, ...path], message: issue.message });
   }
   return undefined;
+}
+
+/** A missing key next to an unknown key that looks like it: the typo message says it all. */
+function isMissingTypo(
+  issue: v.BaseIssue<unknown>,
+  path: string[],
+  unknown: v.BaseIssue<unknown>[],
+) {
+  if (issue.input !== undefined || !issue.expected?.startsWith('"')) return false;
+  const missing = path.at(-1) ?? "";
+  return unknown.some((other) => {
+    const otherPath = (other.path ?? []).map((item: { key: unknown }) => String(item.key));
+    return (
+      otherPath.length === path.length &&
+      otherPath.slice(0, -1).join("\0") === path.slice(0, -1).join("\0") &&
+      isNear(otherPath.at(-1) ?? "", missing)
+    );
+  });
 }
 
 function checkNamed<T extends v.GenericSchema>(

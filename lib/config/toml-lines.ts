@@ -55,13 +55,13 @@ export function tomlLines(text: string): TomlLine[] {
 /**
  * The line where `path` is written, or else where its closest written parent is (a missing
  * key points at its table header; a key inside an inline table at the inline table's line).
+ * A table only defined through a child (`[a.b]` defines `a`) is found at that child.
  * Undefined when not even the first segment is written anywhere.
  */
 export function lineOfKey(lines: TomlLine[], path: readonly string[]): number | undefined {
   for (let n = path.length; n > 0; n--) {
-    const prefix = path.slice(0, n);
     const found = lines.find(
-      (l) => l.path.length === n && l.path.every((segment, i) => segment === prefix[i]),
+      (l) => l.path.length >= n && path.slice(0, n).every((segment, i) => segment === l.path[i]),
     );
     if (found) return found.line;
   }
