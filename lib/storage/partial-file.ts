@@ -110,6 +110,16 @@ export class PartialFile {
     return this.root.absolute(this.target);
   }
 
+  /** The lstat of the open partial (device, inode, size…). */
+  async stats(): Promise<BigIntStats> {
+    return this.#open().stat({ bigint: true });
+  }
+
+  /** The open file descriptor of the partial (for flushing its whole filesystem at once). */
+  get fd(): number {
+    return this.#open().fd;
+  }
+
   /** Current size of the partial in bytes. */
   async size(): Promise<number> {
     return Number((await this.#open().stat({ bigint: true })).size);
@@ -130,7 +140,7 @@ export class PartialFile {
         done += bytesWritten;
       }
     } catch (e) {
-      throw await this.#failed("write", e);
+      throw await this.failed("write", e);
     }
   }
 
@@ -139,7 +149,7 @@ export class PartialFile {
     try {
       await this.#open().truncate(size);
     } catch (e) {
-      throw await this.#failed("resize", e);
+      throw await this.failed("resize", e);
     }
   }
 
@@ -221,7 +231,7 @@ export class PartialFile {
       await handle.chmod(meta.mode & 0o777);
       await setFileMtime(handle.fd, meta.mtimeNs, this.partialAbsolute);
     } catch (e) {
-      throw await this.#failed("set the mode and mtime of", e);
+      throw await this.failed("set the mode and mtime of", e);
     }
   }
 
@@ -230,7 +240,7 @@ export class PartialFile {
     try {
       await this.#open().datasync();
     } catch (e) {
-      throw await this.#failed("flush", e);
+      throw await this.failed("flush", e);
     }
   }
 
@@ -308,8 +318,11 @@ export class PartialFile {
     return this.#handle;
   }
 
-  /** The error for a failed `op`; on a full disk the partial is removed first. */
-  async #failed(op: string, cause: unknown): Promise<RealizeError> {
+  /**
+   * The error for a failed `op` (the partial's own, or a shared flush that `cause` comes
+   * from); on a full disk the partial is removed first, so that other files still fit.
+   */
+  async failed(op: string, cause: unknown): Promise<RealizeError> {
     const error = ioError(op, this.targetAbsolute, cause);
     if (error.code !== "disk_full") return error;
     await this.abort();

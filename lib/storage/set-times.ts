@@ -1,6 +1,6 @@
 import { futimes, lutimes } from "node:fs";
-import { constants as osConstants } from "node:os";
 import { promisify } from "node:util";
+import { libc, libcError } from "./libc.ts";
 
 /*
  * File times at full nanosecond precision. Node's utimes family takes seconds as a double,
@@ -16,42 +16,6 @@ const UTIME_NOW = (1 << 30) - 1;
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 
-interface Libc {
-  futimens(fd: number, times: BigInt64Array): number;
-  utimensat(dirfd: number, path: Uint8Array, times: BigInt64Array, flags: number): number;
-  errno(): number;
-}
-
-let libc: Libc | null | undefined;
-
-async function loadLibc(): Promise<Libc | null> {
-  if (libc !== undefined) return libc;
-  try {
-    if (process.platform !== "linux") throw new Error("not linux");
-    const { dlopen, FFIType, ptr, read } = await import("bun:ffi");
-    const lib = dlopen("libc.so.6", {
-      futimens: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
-      utimensat: {
-        args: [FFIType.i32, FFIType.ptr, FFIType.ptr, FFIType.i32],
-        returns: FFIType.i32,
-      },
-      __errno_location: { args: [], returns: FFIType.ptr },
-    });
-    libc = {
-      futimens: (fd, times) => lib.symbols.futimens(fd, ptr(times)),
-      utimensat: (dirfd, path, times, flags) =>
-        lib.symbols.utimensat(dirfd, ptr(path), ptr(times), flags),
-      errno: () => {
-        const at = lib.symbols.__errno_location();
-        return at === null ? 0 : read.i32(at, 0);
-      },
-    };
-  } catch {
-    libc = null;
-  }
-  return libc;
-}
-
 /** atime = now, mtime = `mtimeNs`, as the `struct timespec[2]` the libc calls take. */
 function timespecs(mtimeNs: bigint): BigInt64Array {
   let sec = mtimeNs / 1_000_000_000n;
@@ -63,13 +27,6 @@ function timespecs(mtimeNs: bigint): BigInt64Array {
   return new BigInt64Array([0n, BigInt(UTIME_NOW), sec, nsec]);
 }
 
-function failure(call: string, file: string, errno: number): Error {
-  const name = Object.entries(osConstants.errno).find(([, n]) => n === errno)?.[0];
-  return Object.assign(new Error(`${call} failed on ${file} (${name ?? `errno ${errno}`})`), {
-    code: name,
-  });
-}
-
 const asSeconds = (ns: bigint): number => Number(ns) / 1e9;
 
 /**
@@ -77,23 +34,23 @@ const asSeconds = (ns: bigint): number => Number(ns) / 1e9;
  * becomes now. Throws an Error carrying the errno name as `code`.
  */
 export async function setFileMtime(fd: number, mtimeNs: bigint, file: string): Promise<void> {
-  const c = await loadLibc();
+  const c = await libc();
   if (c === null) {
     await promisify(futimes)(fd, Date.now() / 1000, asSeconds(mtimeNs));
     return;
   }
-  if (c.futimens(fd, timespecs(mtimeNs)) !== 0) throw failure("futimens", file, c.errno());
+  if (c.futimens(fd, timespecs(mtimeNs)) !== 0) throw libcError("futimens", file, c.errno());
 }
 
 /** Sets the mtime of the symlink itself at the absolute path `abs` (never its target). */
 export async function setLinkMtime(abs: string, mtimeNs: bigint): Promise<void> {
-  const c = await loadLibc();
+  const c = await libc();
   if (c === null) {
     await promisify(lutimes)(abs, Date.now() / 1000, asSeconds(mtimeNs));
     return;
   }
   const path = Buffer.from(`${abs}\0`, "utf8");
   if (c.utimensat(AT_FDCWD, path, timespecs(mtimeNs), AT_SYMLINK_NOFOLLOW) !== 0) {
-    throw failure("utimensat", abs, c.errno());
+    throw libcError("utimensat", abs, c.errno());
   }
 }

@@ -6,6 +6,8 @@
  *                                                  print "written", then wait to be killed
  *   bun test-crash-writer.ts ROOT PATH SIZE loop     commit versions 1, 2, 3… forever, printing
  *                                                  each number once it is committed
+ *   bun test-crash-writer.ts ROOT DIR SIZE batch     the same for DIR/0 … DIR/19, committed
+ *                                                  together by a DurableBatch each round
  *
  * Version N is SIZE bytes all equal to N % 251 + 1, so a reader can tell a whole version
  * from a mix of two.
@@ -13,6 +15,7 @@
 
 import { MerkleHasher } from "../hash/index.ts";
 import { ArenaPath } from "../model/arena-path.ts";
+import { DurableBatch } from "./durable-batch.ts";
 import { PartialFile } from "./partial-file.ts";
 import { RealRoot } from "./real-root.ts";
 
@@ -42,6 +45,18 @@ async function main(): Promise<void> {
     await partial.sync();
     process.stdout.write("written\n");
     await new Promise(() => undefined);
+  }
+  if (mode === "batch") {
+    const batch = new DurableBatch(root);
+    for (let n = 1; ; n++) {
+      for (let i = 0; i < 20; i++) {
+        const { partial, expected } = await writeVersion(root, path.join(String(i)), n + i, size);
+        batch.add(partial, expected, { mtimeNs: BigInt(n), mode: 0o644 });
+      }
+      const failed = (await batch.commit()).filter((r) => r.error !== undefined);
+      if (failed.length > 0) throw failed[0]!.error;
+      process.stdout.write(`${n}\n`);
+    }
   }
   for (let n = 1; ; n++) {
     const { partial, expected } = await writeVersion(root, path, n, size);

@@ -1,0 +1,54 @@
+import { constants as osConstants } from "node:os";
+
+/**
+ * The few libc calls realize needs that Node's fs does not offer, bound through bun:ffi
+ * on Linux: futimens/utimensat (nanosecond times) and syncfs (one flush for a whole
+ * filesystem). Each call returns 0 or -1 as in C; `errno()` reads the thread's errno.
+ */
+export interface Libc {
+  futimens(fd: number, times: BigInt64Array): number;
+  utimensat(dirfd: number, path: Uint8Array, times: BigInt64Array, flags: number): number;
+  syncfs(fd: number): number;
+  errno(): number;
+}
+
+let loaded: Libc | null | undefined;
+
+/** The bound calls, or null when not on Linux or libc cannot be loaded (callers fall back). */
+export async function libc(): Promise<Libc | null> {
+  if (loaded !== undefined) return loaded;
+  try {
+    if (process.platform !== "linux") throw new Error("not linux");
+    const { dlopen, FFIType, ptr, read } = await import("bun:ffi");
+    const lib = dlopen("libc.so.6", {
+      futimens: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+      utimensat: {
+        args: [FFIType.i32, FFIType.ptr, FFIType.ptr, FFIType.i32],
+        returns: FFIType.i32,
+      },
+      syncfs: { args: [FFIType.i32], returns: FFIType.i32 },
+      __errno_location: { args: [], returns: FFIType.ptr },
+    });
+    loaded = {
+      futimens: (fd, times) => lib.symbols.futimens(fd, ptr(times)),
+      utimensat: (dirfd, path, times, flags) =>
+        lib.symbols.utimensat(dirfd, ptr(path), ptr(times), flags),
+      syncfs: (fd) => lib.symbols.syncfs(fd),
+      errno: () => {
+        const at = lib.symbols.__errno_location();
+        return at === null ? 0 : read.i32(at, 0);
+      },
+    };
+  } catch {
+    loaded = null;
+  }
+  return loaded;
+}
+
+/** An Error for a failed libc `call` on `file`, with the errno name (e.g. "ENOSPC") as `code`. */
+export function libcError(call: string, file: string, errno: number): Error & { code?: string } {
+  const name = Object.entries(osConstants.errno).find(([, n]) => n === errno)?.[0];
+  return Object.assign(new Error(`${call} failed on ${file} (${name ?? `errno ${errno}`})`), {
+    code: name,
+  });
+}
