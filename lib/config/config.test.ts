@@ -77,7 +77,7 @@ describe("good configs", () => {
     const text = `[peer]\nname = "x"\n[peers.constructor]\npubkey = "${KEY_A}"\n[peers.__proto__]\npubkey = "${KEY_B}"\n`;
     const config = parseConfig(text, "c.toml", HOME);
     expect(Object.keys(config.peers).sort()).toEqual(["__proto__", "constructor"]);
-    expect(config.peers.__proto__?.pubkey).toBe(KEY_B);
+    expect(Object.getOwnPropertyDescriptor(config.peers, "__proto__")?.value.pubkey).toBe(KEY_B);
   });
 
   test("a byte order mark is allowed", () => {
@@ -192,9 +192,11 @@ describe("junk never escapes as anything but RealizeError", () => {
   };
 
   test("arbitrary text", () => {
-    fc.assert(fc.property(fc.string({ unit: "binary", maxLength: 200 }), check), {
-      numRuns: 500,
-    });
+    const unit = fc.oneof(
+      fc.constantFrom(..."[]{}=.,#\"'\\\n\r\t 0123456789:+-_eE/abcnptx~\u00e9\ufeff\u0000"),
+      fc.string({ minLength: 1, maxLength: 1 }),
+    );
+    fc.assert(fc.property(fc.string({ unit, maxLength: 200 }), check), { numRuns: 500 });
   });
 
   test("TOML-shaped text from config pieces", () => {
