@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { RealizeError } from "../model/errors.ts";
 import { hashBytes } from "./hash-bytes.ts";
 import { hashFile } from "./hash-file.ts";
-import { hashLeafRange } from "./hash-leaf-range.ts";
+import { hashFileSlice, SLICE_ALIGN, unpack } from "./hash-file-slice.ts";
 import { LEAF_SIZE } from "./merkle.ts";
 import { type FileHash, MerkleHasher } from "./merkle-hasher.ts";
 
@@ -55,23 +55,25 @@ describe("hashFile", () => {
   );
 
   test.each([
-    [L + 1, 2],
-    [2 * L, 2],
-    [3 * L + 5, 2],
-    [17 * L, 2],
-    [17 * L + 9, 3],
-    [5 * L, 4],
-    [2 * L + 1, 8],
-  ])("a file of %i bytes split across %i workers hashes like one thread", async (size, threads) => {
-    const path = fileWith(`p${size}-${threads}`, content(size, threads));
-    const single = await hashFile(path, { threads: 1 });
-    const parallel = await hashFile(path, { threads, parallelFrom: 0 });
-    expect(summary(parallel)).toEqual(summary(single));
-  });
+    [16 * L + 1, 2],
+    [32 * L, 2],
+    [33 * L + 5, 2],
+    [49 * L + 9, 3],
+    [64 * L, 4],
+    [40 * L + 1, 8],
+  ])(
+    "a file of %i bytes split across up to %i workers hashes like one thread",
+    async (size, threads) => {
+      const path = fileWith(`p${size}-${threads}`, content(size, threads));
+      const single = await hashFile(path, { threads: 1 });
+      const parallel = await hashFile(path, { threads, parallelFrom: 0 });
+      expect(summary(parallel)).toEqual(summary(single));
+    },
+  );
 
-  test("any content up to a few leaves hashes the same from a file and from memory", async () => {
+  test("any content up to 40 leaves hashes the same from a file, from workers and from memory", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: 3 * L + 2 }), fc.nat(), async (size, seed) => {
+      fc.asyncProperty(fc.integer({ min: 0, max: 40 * L + 2 }), fc.nat(), async (size, seed) => {
         const data = content(size, seed);
         const path = fileWith("prop", data);
         const expected = hashBytes(data).toHex();
@@ -82,16 +84,20 @@ describe("hashFile", () => {
     );
   });
 
-  test("a worker's range gives exactly the leaves of that range", () => {
-    const data = content(6 * L + 11, 3);
-    const path = fileWith("range", data);
-    const leaves = new MerkleHasher().update(data).digest().leaves;
-    const packed = hashLeafRange(path, 2 * L, data.length);
-    const got = Array.from({ length: packed.length / 32 }, (_, i) =>
-      Buffer.from(packed.subarray(i * 32, i * 32 + 32)).toString("hex"),
-    );
-    expect(got).toEqual(leaves.slice(2).map((leaf) => leaf.toHex()));
-    expect(() => hashLeafRange(path, 0, data.length + L)).toThrow(/ended at byte/);
+  test("a slice gives exactly the leaves of its bytes and the nodes 4 levels above", () => {
+    const data = content(3 * SLICE_ALIGN * L + 11, 3);
+    const path = fileWith("slice", data);
+    const leaves = new MerkleHasher()
+      .update(data)
+      .digest()
+      .leaves.map((leaf) => leaf.toHex());
+    const hex = (packed: Uint8Array) => unpack(packed).map((h) => Buffer.from(h).toString("hex"));
+    const tail = hashFileSlice(path, SLICE_ALIGN * L, data.length);
+    expect(hex(tail.leaves)).toEqual(leaves.slice(SLICE_ALIGN));
+    expect(hex(tail.tops).length).toBe(3);
+    const whole = hashFileSlice(path, 0, data.length);
+    expect(hex(whole.tops).slice(1)).toEqual(hex(tail.tops));
+    expect(() => hashFileSlice(path, 0, data.length + L)).toThrow(/ended at byte/);
   });
 
   test("a missing file is a not_found error naming it", async () => {

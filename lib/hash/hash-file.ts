@@ -2,8 +2,8 @@ import { open } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { ioError, RealizeError } from "../model/errors.ts";
 import { Hash } from "../model/hash.ts";
-import { DIGEST_BYTES } from "./blake2b.ts";
-import type { LeafRangeReply, LeafRangeRequest } from "./hash-leaf-range-worker.ts";
+import { type FileSliceHash, SLICE_ALIGN, unpack } from "./hash-file-slice.ts";
+import type { FileSliceReply, FileSliceRequest } from "./hash-file-slice-worker.ts";
 import { LEAF_SIZE, leafCount, sealRoot, treeTop } from "./merkle.ts";
 import { type FileHash, MerkleHasher } from "./merkle-hasher.ts";
 
@@ -25,8 +25,8 @@ const READ_BYTES = 32 * LEAF_SIZE;
 
 /**
  * The FileHash of the file at `path`, streamed from disk with bounded memory (two read
- * buffers and 32 bytes per leaf). Big files are cut into leaf-aligned byte ranges hashed by
- * workers, one per core, each reading its own range; the result is the same either way. A
+ * buffers and 32 bytes per leaf). Big files are cut into leaf-aligned slices hashed by
+ * workers, one per core, each reading its own slice and hashing most of its part of the tree; the result is the same either way. A
  * file that changes while it is hashed yields the hash of no particular version, or an `io`
  * error when its size changed; callers compare size and mtime around the call.
  */
@@ -41,7 +41,7 @@ export async function hashFile(path: string, opts: HashFileOptions = {}): Promis
   }
   try {
     const size = (await handle.stat()).size;
-    if (threads > 1 && size >= parallelFrom && size > LEAF_SIZE) {
+    if (threads > 1 && size >= parallelFrom && leafCount(size) > SLICE_ALIGN) {
       return await hashInWorkers(path, size, Math.min(threads, leafCount(size)));
     }
     const hasher = new MerkleHasher();
@@ -66,37 +66,30 @@ export async function hashFile(path: string, opts: HashFileOptions = {}): Promis
 }
 
 async function hashInWorkers(path: string, size: number, threads: number): Promise<FileHash> {
-  const leaves = leafCount(size);
-  const bounds = Array.from({ length: threads + 1 }, (_, i) =>
-    Math.min(size, Math.round((leaves * i) / threads) * LEAF_SIZE),
+  const groups = Math.ceil(leafCount(size) / SLICE_ALIGN);
+  const parts = Math.min(threads, groups);
+  const bounds = Array.from({ length: parts + 1 }, (_, i) =>
+    Math.min(size, Math.round((groups * i) / parts) * SLICE_ALIGN * LEAF_SIZE),
   );
-  const parts = await Promise.all(
-    bounds.slice(1).map((end, i) => hashRangeInWorker({ path, start: bounds[i]!, end })),
+  const slices = await Promise.all(
+    bounds.slice(1).map((end, i) => hashSliceInWorker({ path, start: bounds[i]!, end })),
   );
-  const leafBytes: Uint8Array[] = [];
-  for (const part of parts) {
-    for (let at = 0; at < part.length; at += DIGEST_BYTES) {
-      leafBytes.push(part.subarray(at, at + DIGEST_BYTES));
-    }
-  }
-  const hash = Hash.fromBytes(sealRoot(treeTop(leafBytes), size));
-  return { hash, size, leaves: leafBytes.map((leaf) => Hash.fromBytes(leaf)) };
+  const leaves = slices.flatMap((slice) => unpack(slice.leaves));
+  const top = treeTop(slices.flatMap((slice) => unpack(slice.tops)));
+  const hash = Hash.fromBytes(sealRoot(top, size));
+  return { hash, size, leaves: leaves.map((leaf) => Hash.fromBytes(leaf)) };
 }
 
-function hashRangeInWorker(request: LeafRangeRequest): Promise<Uint8Array> {
-  const worker = new Worker(new URL("./hash-leaf-range-worker.ts", import.meta.url).href);
-  return new Promise<Uint8Array>((resolve, reject) => {
-    worker.onmessage = (event: MessageEvent<LeafRangeReply>) => {
+function hashSliceInWorker(request: FileSliceRequest): Promise<FileSliceHash> {
+  const worker = new Worker(new URL("./hash-file-slice-worker.ts", import.meta.url).href);
+  return new Promise<FileSliceHash>((resolve, reject) => {
+    worker.onmessage = (event: MessageEvent<FileSliceReply>) => {
       const reply = event.data;
-      if (reply.ok) resolve(new Uint8Array(reply.leaves));
-      else
-        reject(
-          ioError(
-            "hash",
-            request.path,
-            Object.assign(new Error(reply.message), { code: reply.errno }),
-          ),
-        );
+      if (reply.ok) resolve(reply);
+      else {
+        const cause = Object.assign(new Error(reply.message), { code: reply.errno });
+        reject(ioError("hash", request.path, cause));
+      }
     };
     worker.onerror = (event) => reject(ioError("hash", request.path, event.error ?? event.message));
     worker.postMessage(request);
