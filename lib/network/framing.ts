@@ -1,0 +1,216 @@
+import type { Duplex } from "node:stream";
+import { Decoder, Encoder } from "cbor-x";
+import { RealizeError } from "../model/errors.ts";
+
+/**
+ * Frames on a byte stream: a 4-byte big-endian length, then one CBOR value (cbor-x). The
+ * reader refuses a length above the maximum before allocating anything, and treats EOF in
+ * the middle of a frame, bytes that are not exactly one CBOR value, or a zero length as a
+ * broken connection: it destroys the stream and reports why, once.
+ */
+
+/** Largest frame accepted or sent by default: 4 MiB (file data travels in smaller chunks). */
+export const DEFAULT_MAX_FRAME = 4 * 1024 * 1024;
+
+const HEADER = 4;
+const cborOptions = { useRecords: false, mapsAsObjects: true, tagUint8Array: false } as const;
+const encoder = new Encoder(cborOptions);
+
+/** One frame's bytes (header included) for `value`; throws RealizeError past `maxFrame`. */
+export function encodeFrame(value: unknown, maxFrame = DEFAULT_MAX_FRAME): Buffer {
+  const body = encoder.encode(value);
+  if (body.length > maxFrame) {
+    throw new RealizeError(
+      "protocol",
+      `a message of ${body.length} bytes exceeds the frame limit of ${maxFrame} bytes`,
+      { size: body.length, maxFrame },
+    );
+  }
+  const frame = Buffer.allocUnsafe(HEADER + body.length);
+  frame.writeUInt32BE(body.length, 0);
+  frame.set(body, HEADER);
+  return frame;
+}
+
+/** Byte counting hooks, called for every byte read from and written to the stream. */
+export interface ByteMeter {
+  read?(bytes: number): void;
+  written?(bytes: number): void;
+}
+
+/** What a FrameChannel does with what it reads. */
+export interface FrameHandlers {
+  /** One decoded CBOR value, in order. Not validated: that is the wire layer's job. */
+  frame(value: unknown): void;
+  /**
+   * The stream is gone; called exactly once. `reason` says why when it broke (bad frame,
+   * truncated frame, I/O error); undefined after a clean EOF at a frame boundary or close().
+   */
+  closed(reason: RealizeError | undefined): void;
+}
+
+/** Options of a FrameChannel. */
+export interface FrameOptions {
+  maxFrame?: number;
+  meter?: ByteMeter;
+}
+
+/** Reads and writes frames on one stream; see the module comment for what it refuses. */
+export class FrameChannel {
+  readonly maxFrame: number;
+  bytesRead = 0;
+  bytesWritten = 0;
+  private readonly decoder = new Decoder(cborOptions);
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private done = false;
+
+  constructor(
+    private readonly stream: Duplex,
+    private readonly handlers: FrameHandlers,
+    private readonly options: FrameOptions = {},
+  ) {
+    this.maxFrame = options.maxFrame ?? DEFAULT_MAX_FRAME;
+    stream.on("data", (chunk: Buffer) => this.receive(chunk));
+    stream.on("end", () => this.eof());
+    stream.on("error", (error: Error) =>
+      this.fail(new RealizeError("unreachable", `connection failed: ${error.message}`, {}, error)),
+    );
+    stream.on("close", () => this.eof());
+  }
+
+  /** False once the stream is closed or broken. */
+  get open(): boolean {
+    return !this.done;
+  }
+
+  /**
+   * Sends one value; returns false when the stream's buffer is full (then await
+   * `drained()` before sending much more). Throws RealizeError when the channel is closed
+   * or the value does not fit in a frame.
+   */
+  send(value: unknown): boolean {
+    if (this.done) throw new RealizeError("unreachable", "the connection is closed");
+    const frame = encodeFrame(value, this.maxFrame);
+    this.bytesWritten += frame.length;
+    this.options.meter?.written?.(frame.length);
+    return this.stream.write(frame);
+  }
+
+  /** Resolves when the stream can take more, or at once when it is closed. */
+  drained(): Promise<void> {
+    if (this.done || !this.stream.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const finish = () => {
+        this.stream.off("drain", finish);
+        this.stream.off("close", finish);
+        resolve();
+      };
+      this.stream.on("drain", finish);
+      this.stream.on("close", finish);
+    });
+  }
+
+  /**
+   * Ends the stream after what was sent is flushed and reports `closed(undefined)`. What
+   * the peer still sends is read and dropped until its EOF (at most `lingerMs`), so the
+   * last frames reach it rather than being lost to a TCP reset.
+   */
+  close(lingerMs = 2000): void {
+    if (this.done) return;
+    this.finish(undefined);
+    this.stream.end();
+    const timer = setTimeout(() => this.stream.destroy(), lingerMs);
+    timer.unref?.();
+    this.stream.once("close", () => clearTimeout(timer));
+  }
+
+  /** Breaks the connection at once for `reason` (reported through `closed`). */
+  fail(reason: RealizeError): void {
+    if (this.done) return;
+    this.finish(reason);
+    this.stream.destroy();
+  }
+
+  private finish(reason: RealizeError | undefined): void {
+    this.done = true;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.handlers.closed(reason);
+  }
+
+  private eof(): void {
+    if (this.done) {
+      this.stream.destroy();
+      return;
+    }
+    if (this.pendingBytes > 0) {
+      const expected = this.pendingBytes >= HEADER ? this.peekLength() : undefined;
+      const of = expected === undefined ? "a frame header" : `a ${expected}-byte frame`;
+      this.fail(
+        new RealizeError(
+          "protocol",
+          `truncated frame: the connection ended after ${this.pendingBytes} bytes of ${of}`,
+          { received: this.pendingBytes, expected: expected === undefined ? null : expected },
+        ),
+      );
+      return;
+    }
+    this.finish(undefined);
+    this.stream.destroy();
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.done) return;
+    this.bytesRead += chunk.length;
+    this.options.meter?.read?.(chunk.length);
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    while (!this.done && this.pendingBytes >= HEADER) {
+      const length = this.peekLength();
+      if (length > this.maxFrame || length === 0) {
+        this.fail(
+          new RealizeError(
+            "protocol",
+            length === 0
+              ? "empty frame: a frame holds one CBOR value"
+              : `frame of ${length} bytes exceeds the limit of ${this.maxFrame} bytes`,
+            { size: length, maxFrame: this.maxFrame },
+          ),
+        );
+        return;
+      }
+      if (this.pendingBytes < HEADER + length) return;
+      const body = this.take(HEADER + length).subarray(HEADER);
+      let value: unknown;
+      try {
+        value = this.decoder.decode(body);
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        this.fail(
+          new RealizeError("protocol", `undecodable CBOR in a ${length}-byte frame: ${why}`, {
+            size: length,
+          }),
+        );
+        return;
+      }
+      this.handlers.frame(value);
+    }
+  }
+
+  private peekLength(): number {
+    const first = this.pending[0];
+    if (first && first.length >= HEADER) return first.readUInt32BE(0);
+    return Buffer.concat(this.pending, HEADER).readUInt32BE(0);
+  }
+
+  private take(count: number): Buffer {
+    const all =
+      this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
+    const out = all.subarray(0, count);
+    const rest = all.subarray(count);
+    this.pending = rest.length > 0 ? [rest] : [];
+    this.pendingBytes = rest.length;
+    return out;
+  }
+}

@@ -1,0 +1,352 @@
+import { RealizeError } from "../model/errors.ts";
+import { type Logger, silentLogger } from "../model/logger.ts";
+import { type ByteMeter, FrameChannel } from "./framing.ts";
+import type { Link } from "./link.ts";
+import type { CallMethod, StreamMethod } from "./method.ts";
+import { InboundRequest } from "./rpc-inbound.ts";
+import {
+  type CallOptions,
+  type Outbound,
+  OutboundCall,
+  type OutboundPort,
+  OutboundStream,
+  timeoutOf,
+} from "./rpc-outbound.ts";
+import type { Service } from "./service.ts";
+import { type Message, messageFromWire, messageToWire, PROTOCOL_NAME } from "./wire.ts";
+
+/** The protocol version this build speaks; peers must speak the same one. */
+export const PROTOCOL_VERSION = 1;
+
+/** Tuning and collaborators of a connection. */
+export interface RpcConnectionOptions {
+  /** The methods this side answers; without one, every request is refused as unknown. */
+  service?: Service;
+  logger?: Logger;
+  /** Largest frame read or written (framing.ts DEFAULT_MAX_FRAME). */
+  maxFrame?: number;
+  meter?: ByteMeter;
+  /** Requests from the peer served at once; more are refused with "refused". Default 256. */
+  maxInFlight?: number;
+  /** Chunks a stream may send ahead of the consumer. Default 16. */
+  window?: number;
+  /** How long the peer has to say hello. Default 10 s. */
+  helloTimeoutMs?: number;
+  /** The version announced in the hello; only tests change it. */
+  version?: number;
+}
+
+/**
+ * RPC over one link, in both directions: the first exchange is a hello naming the
+ * protocol version; then each side may call the other's service with many requests in
+ * flight. Every frame is validated before it acts on anything; a frame that breaks the
+ * protocol closes this connection (with a logged reason and a `bye` telling the peer why)
+ * and fails every request in flight on it, and nothing else.
+ */
+export class RpcConnection {
+  readonly peer: string;
+  readonly address: string;
+  /** Resolves once the peer's hello was accepted; rejects (e.g. "version_mismatch") if not. */
+  readonly ready: Promise<void>;
+  /** Resolves when the connection is over, with the reason if it broke. */
+  readonly closed: Promise<RealizeError | undefined>;
+
+  private readonly channel: FrameChannel;
+  private readonly logger: Logger;
+  private readonly outbound = new Map<number, Outbound>();
+  private readonly inbound = new Map<number, InboundRequest>();
+  private readonly port: OutboundPort;
+  private state: "hello" | "open" | "closed" = "hello";
+  private nextId = 1;
+  private helloTimer: ReturnType<typeof setTimeout> | undefined;
+  private settleReady!: (error?: RealizeError) => void;
+  private settleClosed!: (reason: RealizeError | undefined) => void;
+
+  constructor(
+    link: Link,
+    private readonly options: RpcConnectionOptions = {},
+  ) {
+    this.peer = link.peer;
+    this.address = link.address;
+    this.logger = options.logger ?? silentLogger;
+    this.ready = new Promise((resolve, reject) => {
+      this.settleReady = (error) => (error ? reject(error) : resolve());
+    });
+    this.ready.catch(() => {});
+    this.closed = new Promise((resolve) => {
+      this.settleClosed = resolve;
+    });
+    this.port = {
+      peer: this.peer,
+      send: (message) => void this.send(message),
+      forget: (id) => this.outbound.delete(id),
+      violation: (reason) => this.violation(reason),
+    };
+    this.channel = new FrameChannel(
+      link.stream,
+      { frame: (value) => this.receive(value), closed: (reason) => this.lost(reason) },
+      { maxFrame: options.maxFrame, meter: options.meter },
+    );
+    this.send({
+      t: "hello",
+      protocol: PROTOCOL_NAME,
+      version: options.version ?? PROTOCOL_VERSION,
+    });
+    this.helloTimer = setTimeout(() => {
+      const ms = options.helloTimeoutMs ?? 10_000;
+      this.violation(new RealizeError("protocol", `no hello within ${ms} ms`, { ms }));
+    }, options.helloTimeoutMs ?? 10_000);
+  }
+
+  /** Bytes read from and written to the link so far, frame headers included. */
+  get bytes(): { read: number; written: number } {
+    return { read: this.channel.bytesRead, written: this.channel.bytesWritten };
+  }
+
+  /** False once the connection is closed or broken. */
+  get open(): boolean {
+    return this.state !== "closed";
+  }
+
+  /** Calls `method` on the peer; rejects with the peer's error as a RealizeError of the same code. */
+  async call<A, R>(method: CallMethod<A, R>, args: A, options: CallOptions = {}): Promise<R> {
+    await this.ready;
+    const id = this.nextId++;
+    const wireArgs = method.args.encode(args);
+    const call = new OutboundCall(this.port, id, method as CallMethod<unknown, R>, options);
+    if (!call.done) {
+      this.outbound.set(id, call);
+      this.sendRequest(call, {
+        t: "req",
+        id,
+        method: method.name,
+        args: wireArgs,
+        timeout: timeoutOf(options),
+      });
+    }
+    return call.result;
+  }
+
+  /**
+   * Opens a stream from the peer: chunks arrive in order as the loop consumes them (the
+   * peer never runs more than the window ahead); `break` cancels it on the peer.
+   */
+  stream<A, C>(
+    method: StreamMethod<A, C>,
+    args: A,
+    options: CallOptions = {},
+  ): AsyncIterableIterator<C> {
+    const id = this.nextId++;
+    const window = this.options.window ?? 16;
+    const stream = new OutboundStream(
+      this.port,
+      id,
+      method as StreamMethod<unknown, C>,
+      window,
+      options,
+    );
+    if (stream.done) return stream;
+    this.outbound.set(id, stream);
+    this.ready.then(
+      () => {
+        if (stream.done) return;
+        const wireArgs = method.args.encode(args);
+        this.sendRequest(stream, {
+          t: "req",
+          id,
+          method: method.name,
+          args: wireArgs,
+          timeout: timeoutOf(options),
+          window,
+        });
+      },
+      (error: RealizeError) => stream.fail(error),
+    );
+    return stream;
+  }
+
+  /**
+   * Closes the connection: the peer is told (with `reason` if given), requests in flight
+   * on both sides end with "cancelled".
+   */
+  close(reason?: RealizeError): void {
+    if (this.state === "closed") return;
+    this.sendQuietly({ t: "bye", err: reason });
+    this.shutdown(
+      reason ?? new RealizeError("cancelled", `connection to peer ${this.peer} closed`),
+      reason,
+    );
+    this.channel.close();
+  }
+
+  private sendRequest(request: Outbound, message: Message): void {
+    try {
+      this.send(message);
+    } catch (error) {
+      request.fail(error as RealizeError);
+    }
+  }
+
+  private send(message: Message): boolean {
+    return this.channel.send(messageToWire(message));
+  }
+
+  private sendQuietly(message: Message): void {
+    try {
+      if (this.channel.open) this.send(message);
+    } catch {}
+  }
+
+  private receive(value: unknown): void {
+    if (this.state === "closed") return;
+    const message = messageFromWire(value);
+    const violation =
+      message instanceof RealizeError
+        ? message
+        : this.state === "hello"
+          ? this.greet(message)
+          : this.dispatch(message);
+    if (violation) this.violation(violation);
+  }
+
+  /** Acts on a message of the open connection; returns the violation it is, if any. */
+  private dispatch(message: Message): RealizeError | undefined {
+    switch (message.t) {
+      case "hello":
+        return new RealizeError("protocol", "a second hello");
+      case "bye":
+        this.farewell(message.err);
+        break;
+      case "req":
+        return this.serve(message);
+      case "res":
+      case "err":
+      case "chunk":
+      case "end":
+        this.outbound.get(message.id)?.reply(message);
+        break;
+      case "credit":
+        this.inbound.get(message.id)?.addCredit(message.n);
+        break;
+      case "cancel":
+        this.inbound
+          .get(message.id)
+          ?.abort(new RealizeError("cancelled", `peer ${this.peer} cancelled the request`));
+        break;
+    }
+    return undefined;
+  }
+
+  private greet(message: Message): RealizeError | undefined {
+    if (message.t === "bye") {
+      this.farewell(message.err);
+      return undefined;
+    }
+    if (message.t !== "hello") return new RealizeError("protocol", `"${message.t}" before hello`);
+    const ours = this.options.version ?? PROTOCOL_VERSION;
+    if (message.protocol !== PROTOCOL_NAME) {
+      const theirs = message.protocol.slice(0, 64);
+      return new RealizeError("protocol", `peer speaks "${theirs}", not ${PROTOCOL_NAME}`);
+    }
+    if (message.version !== ours) {
+      return new RealizeError(
+        "version_mismatch",
+        `peer ${this.peer} speaks protocol version ${message.version}, this peer speaks version ${ours}`,
+        { peer: this.peer, ours, theirs: message.version },
+      );
+    }
+    clearTimeout(this.helloTimer);
+    this.state = "open";
+    this.settleReady();
+    return undefined;
+  }
+
+  /** Starts serving a request, or refuses it; returns the violation it is, if any. */
+  private serve(message: Extract<Message, { t: "req" }>): RealizeError | undefined {
+    const { id, method } = message;
+    if (this.inbound.has(id)) {
+      return new RealizeError("protocol", `request id ${id} reused while in flight`);
+    }
+    const registration = this.options.service?.get(method);
+    const refusal =
+      this.inbound.size >= (this.options.maxInFlight ?? 256)
+        ? new RealizeError("refused", "too many requests in flight on one connection", { method })
+        : !registration
+          ? new RealizeError("protocol", `peer has no method ${method}`, { method })
+          : (registration.kind === "stream") !== (message.window !== undefined)
+            ? new RealizeError("protocol", `${method} is a ${registration.kind} method`, { method })
+            : undefined;
+    if (refusal || !registration) {
+      this.sendQuietly({ t: "err", id, err: refusal as RealizeError });
+      return undefined;
+    }
+    const args = registration.method.args.decode(message.args);
+    if (!args.ok) {
+      return new RealizeError("protocol", `malformed arguments of ${method}: ${args.reason}`, {
+        method,
+      });
+    }
+    const request = new InboundRequest(this.inboundPort, id, registration, args.value, message);
+    this.inbound.set(id, request);
+    void request.run().finally(() => this.inbound.delete(id));
+    return undefined;
+  }
+
+  private get inboundPort() {
+    return {
+      peer: this.peer,
+      address: this.address,
+      logger: this.logger,
+      send: (message: Message) => this.send(message),
+      drained: () => this.channel.drained(),
+    };
+  }
+
+  private farewell(err: RealizeError | undefined): void {
+    const reason =
+      err &&
+      new RealizeError(err.code, `peer ${this.peer} closed the connection: ${err.message}`, {
+        ...err.data,
+        peer: this.peer,
+      });
+    this.logger.log(reason ? "warn" : "info", "peer closed the connection", this.fields(reason));
+    this.shutdown(
+      reason ?? new RealizeError("unreachable", `peer ${this.peer} closed the connection`),
+      reason,
+    );
+    this.channel.close();
+  }
+
+  /** The peer broke the protocol: log, tell it why, close. */
+  private violation(reason: RealizeError): void {
+    if (this.state === "closed") return;
+    this.logger.log("warn", "closing connection", this.fields(reason));
+    this.close(reason);
+  }
+
+  /** The link broke (a bad frame, an I/O error) or ended under us. */
+  private lost(reason: RealizeError | undefined): void {
+    if (this.state === "closed") return;
+    const event = reason?.code === "protocol" ? "closing connection" : "connection lost";
+    this.logger.log(reason ? "warn" : "info", event, this.fields(reason));
+    this.shutdown(
+      reason ?? new RealizeError("unreachable", `peer ${this.peer} closed the connection`),
+      reason,
+    );
+  }
+
+  private shutdown(error: RealizeError, reason: RealizeError | undefined): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    clearTimeout(this.helloTimer);
+    this.settleReady(error);
+    for (const request of [...this.outbound.values()]) request.fail(error);
+    this.outbound.clear();
+    for (const request of this.inbound.values()) request.abort(error);
+    this.settleClosed(reason);
+  }
+
+  private fields(reason: RealizeError | undefined) {
+    return { peer: this.peer, address: this.address, code: reason?.code, reason: reason?.message };
+  }
+}

@@ -1,0 +1,25 @@
+import { memoryLinkPair } from "./memory-transport.ts";
+import { rpcConformance } from "./rpc-conformance.ts";
+import type { LinkHarness } from "./rpc-test-support.ts";
+
+/** The in-memory pipe: each dial makes a fresh pair and hands the server side to `accept`. */
+const memoryHarness: LinkHarness = {
+  name: "the in-memory pipe",
+  async listen(accept) {
+    let port = 0;
+    return {
+      async dial() {
+        port++;
+        const [client, server] = memoryLinkPair(
+          { name: "alpha", address: `memory:${port}` },
+          { name: "beta", address: "memory:server" },
+        );
+        accept(server);
+        return client;
+      },
+      async close() {},
+    };
+  },
+};
+
+rpcConformance(memoryHarness);

@@ -1,0 +1,4 @@
+import { rpcConformance } from "./rpc-conformance.ts";
+import { tlsHarness } from "./tls-test-support.ts";
+
+rpcConformance(tlsHarness());
