@@ -29,7 +29,11 @@ export interface LinkEndpoint {
 const text = schemaCodec(v.object({ text: v.string() }));
 const empty = schemaCodec(v.object({}));
 const hashCodec = schemaCodec(
-  v.pipe(v.instance(Uint8Array), v.length(32), v.transform(Hash.fromBytes)),
+  v.pipe(
+    v.instance(Uint8Array),
+    v.length(32),
+    v.transform((bytes) => Hash.fromBytes(bytes)),
+  ),
   (hash) => hash.bytes,
 );
 
