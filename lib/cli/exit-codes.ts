@@ -34,6 +34,7 @@ export const EXIT_BY_CODE: Record<ErrorCode, number> = {
   cancelled: EXIT.interrupted,
   timeout: EXIT.failed,
   hash_mismatch: EXIT.failed,
+  changed: EXIT.partial,
   partial_failure: EXIT.partial,
   interrupted: EXIT.interrupted,
   internal: EXIT.failed,
@@ -52,4 +53,5 @@ export const HINT_BY_CODE: Partial<Record<ErrorCode, string>> = {
   key_mismatch: "compare the pubkey in the config with what `realize id` prints on that peer",
   version_mismatch: "run the same realize version on both peers",
   disk_full: "free some space, then run the command again; finished files are kept",
+  changed: "the file changed while it was synced; run the command again to sync its new version",
 };

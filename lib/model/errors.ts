@@ -30,6 +30,7 @@ export const ERROR_CODES = [
   "cancelled",
   "timeout",
   "hash_mismatch",
+  "changed",
   "partial_failure",
   "interrupted",
   "internal",
