@@ -13,8 +13,13 @@ import { RealizeError } from "../model/errors.ts";
 export const DEFAULT_MAX_FRAME = 4 * 1024 * 1024;
 
 const HEADER = 4;
-const cborOptions = { useRecords: false, mapsAsObjects: true, tagUint8Array: false } as const;
-const encoder = new Encoder(cborOptions);
+/** How frames are encoded and decoded: plain CBOR maps as objects, no cbor-x records or typed-array tags. */
+export const CBOR_OPTIONS = {
+  useRecords: false,
+  mapsAsObjects: true,
+  tagUint8Array: false,
+} as const;
+const encoder = new Encoder(CBOR_OPTIONS);
 
 /** One frame's bytes (header included) for `value`; throws RealizeError past `maxFrame`. */
 export function encodeFrame(value: unknown, maxFrame = DEFAULT_MAX_FRAME): Buffer {
@@ -60,7 +65,7 @@ export class FrameChannel {
   readonly maxFrame: number;
   bytesRead = 0;
   bytesWritten = 0;
-  private readonly decoder = new Decoder(cborOptions);
+  private readonly decoder = new Decoder(CBOR_OPTIONS);
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private done = false;

@@ -1,4 +1,5 @@
 import { memoryLinkPair } from "./memory-transport.ts";
+import { rpcBadInput } from "./rpc-bad-input.ts";
 import { rpcConformance } from "./rpc-conformance.ts";
 import type { LinkHarness } from "./rpc-test-support.ts";
 
@@ -23,3 +24,11 @@ const memoryHarness: LinkHarness = {
 };
 
 rpcConformance(memoryHarness);
+rpcBadInput(memoryHarness, {
+  random: 2000,
+  oversize: 300,
+  truncated: 500,
+  undecodable: 500,
+  wrongShape: 2000,
+  badArgs: 500,
+});
