@@ -49,7 +49,7 @@ describe("realize init", () => {
   });
 
   test.each([
-    [["init", "--name", "Laptop"], "--name may contain only"],
+    [["init", "--name", "Laptop"], '--name: peer name "Laptop" has "L"'],
     [["init", "--name", "x", "--listen", "0.0.0.0:65536"], "--listen port must be"],
     [["init"], "Missing required flag name"],
   ])("%p is a usage error: exit 2, nothing created", async (args, words) => {

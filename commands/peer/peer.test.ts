@@ -68,7 +68,7 @@ describe("realize peer add/list/remove", () => {
     [["peer", "add", "tablet", "--pubkey", "ed25519:abc"], "--pubkey must have 52 characters"],
     [["peer", "add", "tablet", "--pubkey", KEY_A, "--address", "::1:7744"], "in brackets"],
     [["peer", "add", "tablet", "--pubkey", KEY_A, "--max-rate", "10XB/s"], 'unknown unit "XB"'],
-    [["peer", "add", "Tablet", "--pubkey", KEY_A], "peer name may contain only"],
+    [["peer", "add", "Tablet", "--pubkey", KEY_A], 'peer name "Tablet" has "T"'],
     [["peer", "add", "tablet"], "Missing required flag pubkey"],
     [["peer", "remove", "ghost"], 'no peer named "ghost"'],
   ])("%p: exit 2, config untouched", async (args, words) => {

@@ -49,7 +49,7 @@ describe("addArena", () => {
   });
 
   test.each([
-    [{ name: "Photos", root: "photos" }, "arena name may contain only"],
+    [{ name: "Photos", root: "photos" }, 'arena name "Photos" has "P"'],
     [{ name: "x", root: "nope" }, "does not exist; create it first"],
     [{ name: "x", root: "file" }, "is not a directory"],
     [{ name: "x", mode: "mirror" }, "a mirror arena needs --root"],

@@ -1,9 +1,9 @@
 import { realpath, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { RealizeError, usageError } from "../model/errors.ts";
+import { checkName } from "../model/names.ts";
 import { rootOverlap } from "./config.ts";
 import { addTable, editConfig, removeTable } from "./config-edit.ts";
-import { checkName } from "./names.ts";
 import type { PeerPaths } from "./paths.ts";
 import { parseSize } from "./size.ts";
 import type { ArenaConfig, ArenaMode, Config } from "./types.ts";
@@ -37,8 +37,8 @@ export async function addArena(
   arena: NewArena,
   cwd: string = process.cwd(),
 ): Promise<ArenaConfig> {
-  const nameProblem = checkName(arena.name);
-  if (nameProblem) throw usageError(`arena name ${nameProblem}`, { arena: arena.name });
+  const nameProblem = checkName("arena", arena.name);
+  if (nameProblem) throw usageError(nameProblem, { arena: arena.name });
   if (arena.mode !== undefined && arena.mode !== "mirror" && arena.mode !== "partial") {
     throw usageError(`--mode must be "mirror" or "partial", not "${arena.mode}"`);
   }

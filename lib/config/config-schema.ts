@@ -1,7 +1,7 @@
 import * as v from "valibot";
+import { checkName } from "../model/names.ts";
 import { decodePeerKey } from "../model/peer-key.ts";
 import { parseHostPort } from "./host-port.ts";
-import { checkName } from "./names.ts";
 import { parseRate, parseSize } from "./size.ts";
 
 /**
@@ -110,7 +110,7 @@ function bytes(expected: string, parse: (input: string | number) => number | str
 const nameSchema = v.pipe(
   text("a name of a-z, 0-9, _ and -"),
   v.rawCheck(({ dataset, addIssue }) => {
-    const reason = dataset.typed ? checkName(dataset.value) : undefined;
+    const reason = dataset.typed ? checkName("peer", dataset.value) : undefined;
     if (reason) addIssue({ message: reason });
   }),
 );

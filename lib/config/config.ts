@@ -4,6 +4,7 @@ import { resolve, sep } from "node:path";
 import { parse, TomlError } from "smol-toml";
 import * as v from "valibot";
 import { isRealizeError, RealizeError } from "../model/errors.ts";
+import { checkName } from "../model/names.ts";
 import {
   arenaSchema,
   configSchema,
@@ -12,7 +13,6 @@ import {
   localPeerSchema,
   peerSchema,
 } from "./config-schema.ts";
-import { checkName } from "./names.ts";
 import { dottedKey, lineOfKey, type TomlLine, tomlLines } from "./toml-lines.ts";
 import type { ArenaConfig, Config, PeerConfig } from "./types.ts";
 
@@ -154,17 +154,12 @@ function checkNamed<T extends v.GenericSchema>(
   value: unknown,
   problems: Problem[],
 ): v.InferOutput<T> | undefined {
-  const reason = checkNameFor(table, name);
+  const reason = checkName(table === "peers" ? "peer" : "arena", name);
   if (reason) {
     problems.push({ path: [table, name], message: reason });
     return undefined;
   }
   return check(schema, value, [table, name], problems);
-}
-
-function checkNameFor(table: string, name: string): string | undefined {
-  const reason = checkName(name);
-  return reason && `${table === "peers" ? "a peer" : "an arena"} name ${reason}`;
 }
 
 function arenaRoot(root: string, home: string): string | { problem: string } {

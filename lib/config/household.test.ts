@@ -38,7 +38,7 @@ describe("addPeer", () => {
   });
 
   test.each([
-    [{ name: "NAS", pubkey: KEY_A }, "peer name may contain only"],
+    [{ name: "NAS", pubkey: KEY_A }, 'peer name "NAS" has "N"'],
     [
       { name: "nas", pubkey: "ed25519:abc" },
       '--pubkey must have 52 characters after "ed25519:", not 3',

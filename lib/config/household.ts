@@ -1,9 +1,9 @@
 import { RealizeError, usageError } from "../model/errors.ts";
+import { checkName } from "../model/names.ts";
 import { decodePeerKey } from "../model/peer-key.ts";
 import { addTable, editConfig, removeTable } from "./config-edit.ts";
 import { formatHostPort, parseHostPort } from "./host-port.ts";
 import { loadIdentity } from "./identity.ts";
-import { checkName } from "./names.ts";
 import type { PeerPaths } from "./paths.ts";
 import { parseRate } from "./size.ts";
 import type { Config, PeerConfig } from "./types.ts";
@@ -30,8 +30,8 @@ export interface PeerListEntry {
  * taken or equal to this peer's own, this peer's own key, and a key another peer has.
  */
 export async function addPeer(paths: PeerPaths, peer: NewPeer): Promise<PeerConfig> {
-  const nameProblem = checkName(peer.name);
-  if (nameProblem) throw usageError(`peer name ${nameProblem}`, { peer: peer.name });
+  const nameProblem = checkName("peer", peer.name);
+  if (nameProblem) throw usageError(nameProblem, { peer: peer.name });
   const raw = decodePeerKey(peer.pubkey);
   if (typeof raw === "string") throw usageError(`--pubkey ${raw}`, { peer: peer.name });
   const address = peer.address === undefined ? undefined : parseHostPort(peer.address);

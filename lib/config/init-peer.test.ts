@@ -68,7 +68,10 @@ test.each([
 );
 
 test.each([
-  [{ name: "Laptop" }, '--name may contain only a-z, 0-9, "_" and "-"'],
+  [
+    { name: "Laptop" },
+    '--name: peer name "Laptop" has "L"; only a-z, 0-9, "_" and "-" are allowed',
+  ],
   [{ name: "laptop", listen: "0.0.0.0:0" }, "--listen port must be a number from 1 to 65535"],
   [{ name: "laptop", listen: "nowhere" }, '--listen "nowhere" has no port'],
 ])("bad flags are usage errors and create nothing (%#)", async (req, words) => {

@@ -1,11 +1,11 @@
 import { stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { RealizeError, usageError } from "../model/errors.ts";
+import { checkName } from "../model/names.ts";
 import { writeFileAtomic } from "./atomic-write.ts";
 import { loadConfig } from "./config.ts";
 import { formatHostPort, parseHostPort } from "./host-port.ts";
 import { createIdentity, type Identity, makePrivateDir } from "./identity.ts";
-import { checkName } from "./names.ts";
 import type { PeerPaths } from "./paths.ts";
 import { configTemplate } from "./template.ts";
 
@@ -31,8 +31,8 @@ export interface InitResult {
  * must be valid and name this same peer, else init refuses before creating the key.
  */
 export async function initPeer(paths: PeerPaths, request: InitRequest): Promise<InitResult> {
-  const nameProblem = checkName(request.name);
-  if (nameProblem) throw usageError(`--name ${nameProblem}`);
+  const nameProblem = checkName("peer", request.name);
+  if (nameProblem) throw usageError(`--name: ${nameProblem}`);
   const listen = parseHostPort(request.listen ?? "0.0.0.0:7744");
   if (typeof listen === "string") throw usageError(`--listen ${listen}`);
   if (await exists(paths.key)) {
