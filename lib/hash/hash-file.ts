@@ -26,9 +26,10 @@ const READ_BYTES = 32 * LEAF_SIZE;
 /**
  * The FileHash of the file at `path`, streamed from disk with bounded memory (two read
  * buffers and 32 bytes per leaf). Big files are cut into leaf-aligned slices hashed by
- * workers, one per core, each reading its own slice and hashing most of its part of the tree; the result is the same either way. A
- * file that changes while it is hashed yields the hash of no particular version, or an `io`
- * error when its size changed; callers compare size and mtime around the call.
+ * workers, one per core, each reading its own slice and hashing most of its part of the
+ * tree; the result is the same either way. A file that changes while it is hashed gives the
+ * hash of no particular version (or an `io` error if it shrinks under the workers): callers
+ * compare size and mtime around the call. Errors are RealizeErrors naming the file.
  */
 export async function hashFile(path: string, opts: HashFileOptions = {}): Promise<FileHash> {
   const threads = Math.max(1, Math.floor(opts.threads ?? availableParallelism()));
@@ -42,7 +43,7 @@ export async function hashFile(path: string, opts: HashFileOptions = {}): Promis
   try {
     const size = (await handle.stat()).size;
     if (threads > 1 && size >= parallelFrom && leafCount(size) > SLICE_ALIGN) {
-      return await hashInWorkers(path, size, Math.min(threads, leafCount(size)));
+      return await hashInWorkers(path, size, threads);
     }
     const hasher = new MerkleHasher();
     let reading = Buffer.allocUnsafe(READ_BYTES);

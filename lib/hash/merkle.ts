@@ -1,6 +1,15 @@
 import { Hash } from "../model/hash.ts";
 import { Blake2b } from "./blake2b.ts";
 
+/*
+ * A file's hash, the identity of a blob, with H = BLAKE2b-256:
+ *   leaf  = H(0x00 ‖ up to LEAF_SIZE bytes of the file)   the empty file is one empty leaf
+ *   node  = H(0x01 ‖ left ‖ right)                         the shape of RFC 6962 (parentLevel)
+ *   hash  = H(0x02 ‖ size as u64 little-endian ‖ top)     top: the tree's top node
+ * Prefix bytes, not BLAKE2 parameters, keep leaves, nodes and roots apart, so any plain
+ * BLAKE2b-256 (b2sum -l 256, Python's hashlib, Bun.CryptoHasher) recomputes the same hashes.
+ */
+
 /**
  * Bytes per Merkle leaf: 64 KiB. The last leaf of a file may be shorter.
  *
@@ -103,8 +112,7 @@ export function merkleRoot(leaves: readonly Hash[], size: number): Hash {
   return Hash.fromBytes(sealRoot(treeTop(leaves.map((leaf) => leaf.bytes)), size));
 }
 
-/** Throws RangeError unless `size` is a whole number of bytes ≥ 0. */
-export function checkSize(size: number): void {
+function checkSize(size: number): void {
   if (!Number.isSafeInteger(size) || size < 0) {
     throw new RangeError(`a file size is a whole number of bytes ≥ 0, not ${size}`);
   }
