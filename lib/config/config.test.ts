@@ -80,8 +80,9 @@ describe("good configs", () => {
     expect(Object.getOwnPropertyDescriptor(config.peers, "__proto__")?.value.pubkey).toBe(KEY_B);
   });
 
-  test("a byte order mark is allowed", () => {
+  test("a byte order mark is allowed, and lines are still found", () => {
     expect(parseConfig('\uFEFF[peer]\nname = "x"\n', "c.toml", HOME).peer.name).toBe("x");
+    expect(refusal('\uFEFF[peer]\nname = "X"\n').data).toMatchObject({ line: 2, key: "peer.name" });
   });
 });
 

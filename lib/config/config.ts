@@ -59,11 +59,12 @@ export async function readConfigText(file: string): Promise<string> {
  * depends on the current directory. Roots are not touched here: a missing root is reported
  * by the code that would use it, never created or emptied.
  */
-export function parseConfig(text: string, file: string, home: string = homedir()): Config {
+export function parseConfig(withBom: string, file: string, home: string = homedir()): Config {
+  const text = withBom.startsWith("\uFEFF") ? withBom.slice(1) : withBom;
   const lines = tomlLines(text);
   let raw: unknown;
   try {
-    raw = parse(text.startsWith("\uFEFF") ? text.slice(1) : text);
+    raw = parse(text);
   } catch (err) {
     throw syntaxError(err, file);
   }
