@@ -4,7 +4,7 @@ import { RealizeCommand } from "../../lib/cli/base-command.ts";
 export default class ArenaAdd extends RealizeCommand {
   static override summary = "Add an arena: a directory tree this peer shares";
   static override description =
-    "Add an arena: writes an [arenas.NAME] table to the config, keeping your comments. The root must be an existing directory; a relative DIR is taken from the current directory and written as an absolute path. Without --mode, an arena with a root is a mirror and one without is partial (cache-only)";
+    "Writes an [arenas.NAME] table to the config, keeping your comments. The root must be an existing directory; a relative DIR is taken from the current directory and written as an absolute path. Without --mode, an arena with a root is a mirror and one without is partial (cache-only)";
   static override examples = [
     "<%= config.bin %> arena add photos --root ~/Photos",
     "<%= config.bin %> arena add music --root /srv/music --mode partial --cache-max 20GiB",

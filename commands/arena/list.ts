@@ -4,7 +4,7 @@ import { RealizeCommand } from "../../lib/cli/base-command.ts";
 export default class ArenaList extends RealizeCommand {
   static override summary = "List the arenas";
   static override description =
-    'List the arenas. --json prints [{"name","root","mode","cache_max"}]: root is an absolute path or null (cache-only), cache_max is in bytes. Roots that are missing are reported on stderr';
+    '--json prints [{"name","root","mode","cache_max"}]: root is an absolute path or null (cache-only), cache_max is in bytes. Roots that are missing are reported on stderr';
   static override examples = [
     "<%= config.bin %> arena list",
     "<%= config.bin %> arena list --json",

@@ -4,7 +4,7 @@ import { RealizeCommand } from "../../lib/cli/base-command.ts";
 export default class PeerList extends RealizeCommand {
   static override summary = "List the household (the other peers)";
   static override description =
-    'List the household. --json prints [{"name","address","pubkey","max_rate"}]: address is "host:port" or null, max_rate is bytes per second or null';
+    '--json prints [{"name","address","pubkey","max_rate"}]: address is "host:port" or null, max_rate is bytes per second or null';
   static override examples = ["<%= config.bin %> peer list", "<%= config.bin %> peer list --json"];
   static override flags = {
     json: Flags.boolean({ description: "print the list as JSON" }),
