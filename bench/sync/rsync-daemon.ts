@@ -1,0 +1,63 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+
+/** An rsync daemon on 127.0.0.1 serving one writable module, for the sync benchmark. */
+export class RsyncDaemon {
+  private constructor(
+    private readonly process: Subprocess,
+    readonly url: string,
+  ) {}
+
+  /** Starts `rsync --daemon` with module `dst` at `root`; resolves once it accepts connections. */
+  static async start(work: string, root: string, port: number): Promise<RsyncDaemon> {
+    mkdirSync(root, { recursive: true });
+    const conf = join(work, "rsyncd.conf");
+    writeFileSync(
+      conf,
+      [
+        `port = ${port}`,
+        "address = 127.0.0.1",
+        `pid file = ${join(work, "rsyncd.pid")}`,
+        "use chroot = no",
+        "[dst]",
+        `path = ${root}`,
+        "read only = no",
+        "uid = root",
+        "gid = root",
+        "",
+      ].join("\n"),
+    );
+    const proc = Bun.spawn(["rsync", "--daemon", "--no-detach", `--config=${conf}`], {
+      stdout: "ignore",
+      stderr: "inherit",
+    });
+    const url = `rsync://127.0.0.1:${port}/dst/`;
+    for (let i = 0; i < 100; i++) {
+      const probe = Bun.spawnSync(["rsync", url], { stdout: "ignore", stderr: "ignore" });
+      if (probe.exitCode === 0) return new RsyncDaemon(proc, url);
+      await Bun.sleep(50);
+    }
+    proc.kill();
+    throw new Error("rsync daemon did not start");
+  }
+
+  /** Pushes `src/` to the module; returns seconds and rsync's own byte counts. */
+  push(src: string): { seconds: number; bytesSent: number; literal: number } {
+    const t0 = performance.now();
+    const p = Bun.spawnSync(["rsync", "-a", "--stats", `${src}/`, this.url], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    if (p.exitCode !== 0) throw new Error(`rsync failed: ${p.stderr.toString()}`);
+    const out = p.stdout.toString();
+    const num = (label: string) =>
+      Number((out.match(new RegExp(`${label}: ([\\d,]+)`))?.[1] ?? "0").replaceAll(",", ""));
+    return { seconds, bytesSent: num("Total bytes sent"), literal: num("Literal data") };
+  }
+
+  stop(): void {
+    this.process.kill();
+  }
+}
