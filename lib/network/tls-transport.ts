@@ -212,24 +212,31 @@ export function tlsDial(options: TlsDialOptions): Promise<Link> {
       host: peer.address.host,
       port: peer.address.port,
     });
-    const fail = (error: RealizeError) => {
+    const disarm = () => {
+      clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
+    };
+    const fail = (error: RealizeError) => {
+      disarm();
       socket.destroy();
       reject(error);
     };
     const onAbort = () =>
       fail(new RealizeError("cancelled", `dialling peer ${peer.name} was cancelled`, data));
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const timer = setTimeout(
+      () =>
+        fail(
+          new RealizeError(
+            "unreachable",
+            `peer ${peer.name} at ${address} did not answer within ${timeoutMs} ms`,
+            { ...data, timeoutMs },
+          ),
+        ),
+      timeoutMs,
+    );
     if (options.signal?.aborted) return onAbort();
     options.signal?.addEventListener("abort", onAbort, { once: true });
-    socket.setTimeout(options.timeoutMs ?? 10_000, () =>
-      fail(
-        new RealizeError(
-          "unreachable",
-          `peer ${peer.name} at ${address} did not answer in time`,
-          data,
-        ),
-      ),
-    );
     socket.on("error", (error: Error & { code?: string }) => {
       const code = error.code ?? "";
       if (UNREACHABLE.has(code)) {
@@ -274,8 +281,7 @@ export function tlsDial(options: TlsDialOptions): Promise<Link> {
           ),
         );
       }
-      options.signal?.removeEventListener("abort", onAbort);
-      socket.setTimeout(0);
+      disarm();
       resolve({ peer: peer.name, address, stream: socket });
     });
   });
