@@ -1,4 +1,4 @@
-import { RealizeError } from "../model/errors.ts";
+import { isRealizeError, RealizeError } from "../model/errors.ts";
 import { type Logger, silentLogger } from "../model/logger.ts";
 import { type ByteMeter, FrameChannel } from "./framing.ts";
 import type { Link } from "./link.ts";
@@ -108,22 +108,20 @@ export class RpcConnection {
     return this.state !== "closed";
   }
 
-  /** Calls `method` on the peer; rejects with the peer's error as a RealizeError of the same code. */
-  async call<A, R>(method: CallMethod<A, R>, args: A, options: CallOptions = {}): Promise<R> {
-    await this.ready;
+  /**
+   * Calls `method` on the peer; rejects with the peer's error as a RealizeError of the same
+   * code. The deadline and signal count from now, the hello exchange included.
+   */
+  call<A, R>(method: CallMethod<A, R>, args: A, options: CallOptions = {}): Promise<R> {
     const id = this.nextId++;
-    const wireArgs = method.args.encode(args);
     const call = new OutboundCall(this.port, id, method as CallMethod<unknown, R>, options);
-    if (!call.done) {
-      this.outbound.set(id, call);
-      this.sendRequest(call, {
-        t: "req",
-        id,
-        method: method.name,
-        args: wireArgs,
-        timeout: timeoutOf(options),
-      });
-    }
+    this.sendWhenReady(id, call, () => ({
+      t: "req",
+      id,
+      method: method.name,
+      args: method.args.encode(args),
+      timeout: timeoutOf(options),
+    }));
     return call.result;
   }
 
@@ -145,23 +143,14 @@ export class RpcConnection {
       window,
       options,
     );
-    if (stream.done) return stream;
-    this.outbound.set(id, stream);
-    this.ready.then(
-      () => {
-        if (stream.done) return;
-        const wireArgs = method.args.encode(args);
-        this.sendRequest(stream, {
-          t: "req",
-          id,
-          method: method.name,
-          args: wireArgs,
-          timeout: timeoutOf(options),
-          window,
-        });
-      },
-      (error: RealizeError) => stream.fail(error),
-    );
+    this.sendWhenReady(id, stream, () => ({
+      t: "req",
+      id,
+      method: method.name,
+      args: method.args.encode(args),
+      timeout: timeoutOf(options),
+      window,
+    }));
     return stream;
   }
 
@@ -179,15 +168,35 @@ export class RpcConnection {
     this.channel.close();
   }
 
-  private sendRequest(request: Outbound, message: Message): void {
-    try {
-      this.send(message);
-    } catch (error) {
-      request.fail(error as RealizeError);
-    }
+  /** Registers `request` and sends it once the hello exchange is done, unless it ended before. */
+  private sendWhenReady(id: number, request: Outbound, message: () => Message): void {
+    if (request.done) return;
+    this.outbound.set(id, request);
+    this.ready.then(
+      () => {
+        if (request.done) return;
+        try {
+          this.send(message());
+        } catch (error) {
+          request.fail(
+            isRealizeError(error)
+              ? error
+              : new RealizeError("internal", `cannot encode a request: ${String(error)}`),
+          );
+        }
+      },
+      (error: RealizeError) => request.fail(error),
+    );
   }
 
   private send(message: Message): boolean {
+    if (!this.channel.open) {
+      throw new RealizeError(
+        "unreachable",
+        `the connection to peer ${this.peer} at ${this.address} is closed`,
+        { peer: this.peer, address: this.address },
+      );
+    }
     return this.channel.send(messageToWire(message));
   }
 

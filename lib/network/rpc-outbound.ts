@@ -32,6 +32,8 @@ export interface CallOptions {
 
 /** One request in flight, as the connection sees it. */
 export interface Outbound {
+  /** True once the request has its outcome (or was cancelled). */
+  readonly done: boolean;
   reply(message: ReplyMessage): void;
   /** Ends the request without a reply (connection lost or closed). */
   fail(error: RealizeError): void;

@@ -1,3 +1,4 @@
+import { RealizeError } from "../model/errors.ts";
 import type { CallMethod, StreamMethod } from "./method.ts";
 
 /** What a handler knows about the request it serves. */
@@ -66,7 +67,11 @@ export class Service {
 
   private add(registration: Registration): this {
     const name = registration.method.name;
-    if (this.handlers.has(name)) throw new Error(`RPC method ${name} is registered twice`);
+    if (this.handlers.has(name)) {
+      throw new RealizeError("internal", `RPC method ${name} is registered twice`, {
+        method: name,
+      });
+    }
     this.handlers.set(name, registration);
     return this;
   }

@@ -80,13 +80,16 @@ export function errorFromWire(wire: WireError): RealizeError {
   return new RealizeError("internal", wire.message, { ...data, remoteCode: wire.code });
 }
 
-/** The wire form of a message, ready for a frame. */
+/**
+ * The wire form of a message, ready for a frame: errors as `{code, message, data}`, no
+ * undefined fields.
+ */
 export function messageToWire(message: Message): unknown {
-  if (message.t === "err") return { ...message, err: errorToWire(message.err) };
-  if (message.t === "bye") {
-    return message.err === undefined ? { t: "bye" } : { t: "bye", err: errorToWire(message.err) };
+  const wire: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(message)) {
+    if (value !== undefined) wire[key] = value instanceof RealizeError ? errorToWire(value) : value;
   }
-  return message;
+  return wire;
 }
 
 /**
