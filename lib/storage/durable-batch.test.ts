@@ -24,7 +24,7 @@ async function queue(batch: DurableBatch, path: string, data: Uint8Array, claime
   batch.add(partial, hashOf(claimed), { mtimeNs: 1_600_000_000_000_000_001n, mode: 0o750 });
 }
 
-describe.each<FlushMode>(["syncfs", "fdatasync"])("DurableBatch (%s)", (flush) => {
+describe.each<FlushMode>(["syncfs", "fsync"])("DurableBatch (%s)", (flush) => {
   test("commits every file with its content, mtime and mode; no partial is left", async () => {
     const batch = new DurableBatch(t.root, { flush });
     const paths = ["a", "d/b", "d/e/c", "ü n/-x", "zero"];

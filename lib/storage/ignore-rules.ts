@@ -18,19 +18,22 @@ const IGNORE_FILE_MAX = 1024 * 1024;
  */
 export class IgnoreRules {
   readonly #rules: Ignore;
+  readonly #empty: boolean;
 
-  private constructor(rules: Ignore) {
+  private constructor(rules: Ignore, empty: boolean) {
     this.#rules = rules;
+    this.#empty = empty;
   }
 
   /** Rules from the text of a `.realizeignore`. */
   static parse(text: string): IgnoreRules {
-    return new IgnoreRules(ignore().add(text));
+    const empty = text.split("\n").every((line) => /^\s*(#.*)?$/.test(line));
+    return new IgnoreRules(ignore().add(text), empty);
   }
 
   /** No rule: nothing is ignored. */
   static none(): IgnoreRules {
-    return new IgnoreRules(ignore());
+    return new IgnoreRules(ignore(), true);
   }
 
   /**
@@ -55,11 +58,13 @@ export class IgnoreRules {
 
   /** True when the file, symlink or (with `isDir`) directory at `path` is ignored. */
   ignores(path: ArenaPath, isDir: boolean): boolean {
+    if (this.#empty) return false;
     return this.#rules.ignores(isDir ? `${path.text}/` : path.text);
   }
 
   /** True when `path` or any directory above it is ignored (for paths named one by one). */
   ignoresWithin(path: ArenaPath, isDir: boolean): boolean {
+    if (this.#empty) return false;
     const parts = path.components;
     for (let i = 1; i < parts.length; i++) {
       if (this.#rules.ignores(`${parts.slice(0, i).join("/")}/`)) return true;

@@ -1,9 +1,9 @@
 import type { Database, Statement } from "bun:sqlite";
 import type { BigIntStats } from "node:fs";
-import { hashFile } from "../hash/index.ts";
 import { ArenaPath } from "../model/arena-path.ts";
 import { RealizeError } from "../model/errors.ts";
 import { Hash } from "../model/hash.ts";
+import { hashOpenFile } from "./hash-open-file.ts";
 import { type RealEntry, sameVersion } from "./real-entry.ts";
 import type { RealRoot } from "./real-root.ts";
 import { openStateDb } from "./state-db.ts";
@@ -155,6 +155,8 @@ export class IndexDb {
    * size, mtime (ns), inode and ctime are all unchanged and the record is not racy (see
    * RACY_WINDOW_NS); otherwise the file is read through a no-follow open, hashed, and
    * recorded. A file that keeps changing while it is read is an "io" error naming it.
+   * Calls for different files may run concurrently (a first scan of many small files goes
+   * several times faster with a few in flight).
    */
   async hashIfChanged(arena: string, root: RealRoot, entry: RealEntry): Promise<CheckedHash> {
     const row = this.#lookup.get(arena, entry.path.text);
@@ -166,10 +168,9 @@ export class IndexDb {
     }
     for (let attempt = 1; ; attempt++) {
       const checkedNs = this.#now();
-      const handle = await root.openRead(entry.path);
+      const { handle, stats: before } = await root.openReadStat(entry.path);
       try {
-        const before = await handle.stat({ bigint: true });
-        const hashed = await hashFile(`/proc/self/fd/${handle.fd}`);
+        const hashed = await hashOpenFile(handle, Number(before.size), root.absolute(entry.path));
         const after = await handle.stat({ bigint: true });
         if (sameStats(before, after) && hashed.size === Number(after.size)) {
           const file: IndexedFile = {

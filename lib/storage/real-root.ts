@@ -95,6 +95,11 @@ export class RealRoot {
    * directory or special file there is refused ("bad_path"), a missing file is "not_found".
    */
   async openRead(path: ArenaPath): Promise<FileHandle> {
+    return (await this.openReadStat(path)).handle;
+  }
+
+  /** Like openRead, also giving the lstat of the file that was opened. */
+  async openReadStat(path: ArenaPath): Promise<{ handle: FileHandle; stats: BigIntStats }> {
     const abs = await this.resolve(path);
     let handle: FileHandle;
     try {
@@ -108,7 +113,7 @@ export class RealRoot {
       await handle.close();
       throw notAFile(path, stats.isDirectory() ? "a directory" : "not a regular file");
     }
-    return handle;
+    return { handle, stats };
   }
 
   /**
