@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { chmod, mkdir, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ArenaPath } from "../model/arena-path.ts";
+import { RealizeError } from "../model/errors.ts";
 import { IgnoreRules } from "./ignore-rules.ts";
 import { type TempRoot, tempRoot, writeTree } from "./test-support.ts";
 import { walkArena } from "./walk.ts";
@@ -185,6 +186,29 @@ describe("walkArena", () => {
       expect(result.failures.map((f) => f.path)).toEqual(["locked"]);
     },
   );
+
+  test("a path longer than 4096 bytes is a per-path failure; the walk goes on", async () => {
+    const name = "d".repeat(250);
+    const script = `for i in $(seq 18); do mkdir ${name} && cd ${name} || exit 1; done; echo deep > f`;
+    expect(Bun.spawnSync(["bash", "-c", script], { cwd: t.dir, stderr: "ignore" }).exitCode).toBe(
+      0,
+    );
+    await writeTree(t.dir, { shallow: "" });
+    const result = await walkArena(t.root);
+    expect(result.entries.map((e) => e.path.text)).toContain("shallow");
+    expect(result.entries.every((e) => Buffer.byteLength(e.path.text) <= 4096)).toBe(true);
+    expect(result.failures.length).toBeGreaterThan(0);
+    expect(result.failures.every((f) => f.path.startsWith(name))).toBe(true);
+  });
+
+  test("a .realizeignore that is a symlink stops the walk rather than ignore nothing", async () => {
+    await writeTree(t.outside, { rules: "*\n" });
+    await writeTree(t.dir, { ".realizeignore": { link: join(t.outside, "rules") }, a: "" });
+    const e = await walkArena(t.root).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RealizeError);
+    expect((e as RealizeError).code).toBe("bad_path");
+    expect((e as RealizeError).message).toContain(".realizeignore");
+  });
 
   test("a missing root throws", async () => {
     await t.cleanup();
