@@ -239,6 +239,30 @@ describe("PartialFile resume", () => {
     await partial.close();
   });
 
+  test("reuseTarget copies the target's matching leaves; only the changed ones are missing", async () => {
+    const old = Uint8Array.from(data.subarray(0, 3 * LEAF_SIZE + 500));
+    old[LEAF_SIZE + 3]! ^= 0xff;
+    await writeFile(join(t.dir, "f"), old);
+    const partial = await PartialFile.open(t.root, p("f"));
+    const missing = await partial.resume(expected, { reuseTarget: true });
+    expect(missing.toPairs()).toEqual([
+      [LEAF_SIZE, 2 * LEAF_SIZE],
+      [3 * LEAF_SIZE, data.length],
+    ]);
+    for (const [start, end] of missing.toPairs())
+      await partial.write(start, data.subarray(start, end));
+    await partial.commit(expected, META);
+    expect(new Uint8Array(await readFile(join(t.dir, "f")))).toEqual(data);
+  });
+
+  test("reuseTarget never reads through a symlink at the target", async () => {
+    await writeFile(join(t.outside, "same"), data);
+    await writeTree(t.dir, { f: { link: join(t.outside, "same") } });
+    const partial = await PartialFile.open(t.root, p("f"));
+    expect((await partial.resume(expected, { reuseTarget: true })).totalLength).toBe(data.length);
+    await partial.close();
+  });
+
   test("the empty file resumes from an empty partial", async () => {
     const partial = await leftover(new Uint8Array());
     expect(await partial.existingLeaves(hashOf(new Uint8Array()))).toEqual([true]);

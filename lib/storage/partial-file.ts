@@ -10,7 +10,7 @@ import type { Hash } from "../model/hash.ts";
 import { fsyncDir } from "./fsync-dir.ts";
 import { hashOpenFile } from "./hash-open-file.ts";
 import { type RealEntry, realEntry } from "./real-entry.ts";
-import { inTheWay, NO_FOLLOW, type RealRoot } from "./real-root.ts";
+import { inTheWay, NO_FOLLOW, type RealRoot, readFully } from "./real-root.ts";
 import { setFileMtime } from "./set-times.ts";
 
 /** The content a partial must end up holding: its hash, size and (for resuming) leaf hashes. */
@@ -182,11 +182,19 @@ export class PartialFile {
 
   /**
    * Prepares a resume: cuts the partial to `expected.size` if longer, and returns the byte
-   * ranges still to be written (every leaf that does not verify).
+   * ranges still to be written (every leaf that does not verify). With `reuseTarget`, each
+   * leaf the partial lacks is first looked for at the same offset in the current target
+   * file (an appended log, a file edited in place) and copied from there when its hash
+   * matches, so only what differs needs to come from the peer.
    */
-  async resume(expected: { size: number; leaves: readonly Hash[] }): Promise<ByteRanges> {
+  async resume(
+    expected: { size: number; leaves: readonly Hash[] },
+    options: { reuseTarget?: boolean } = {},
+  ): Promise<ByteRanges> {
     if ((await this.size()) > expected.size) await this.truncate(expected.size);
     const good = await this.existingLeaves(expected);
+    if (options.reuseTarget === true && good.some((ok) => !ok))
+      await this.#reuseTarget(expected, good);
     const missing: ByteRange[] = [];
     good.forEach((ok, i) => {
       if (!ok && expected.size > 0) {
@@ -194,6 +202,38 @@ export class PartialFile {
       }
     });
     return ByteRanges.of(...missing);
+  }
+
+  /** Copies the target's matching leaves into the partial, marking them in `good`. */
+  async #reuseTarget(
+    expected: { size: number; leaves: readonly Hash[] },
+    good: boolean[],
+  ): Promise<void> {
+    let opened: Awaited<ReturnType<RealRoot["openReadStat"]>>;
+    try {
+      opened = await this.root.openReadStat(this.target);
+    } catch (e) {
+      if (e instanceof RealizeError && (e.code === "not_found" || e.code === "bad_path")) return;
+      throw e;
+    }
+    const { handle, stats } = opened;
+    try {
+      const available = Math.min(Number(stats.size), expected.size);
+      for (let i = 0; i < expected.leaves.length; i++) {
+        const start = i * LEAF_SIZE;
+        const end = Math.min(start + LEAF_SIZE, expected.size);
+        if (end > available) break;
+        if (good[i] || end === start) continue;
+        const bytes = await readFully(handle, start, end - start, this.targetAbsolute);
+        if (bytes.length !== end - start) break;
+        if (new MerkleHasher().update(bytes).digest().leaves[0]!.equals(expected.leaves[i]!)) {
+          await this.write(start, bytes);
+          good[i] = true;
+        }
+      }
+    } finally {
+      await handle.close();
+    }
   }
 
   /**

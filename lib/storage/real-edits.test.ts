@@ -96,6 +96,40 @@ describe("placeSymlink", () => {
   });
 });
 
+describe("setMeta", () => {
+  const meta = { mtimeNs: 1_400_000_000_987_654_321n, mode: 0o751 };
+
+  test.each([
+    ["file", { x: "content" }],
+    ["dir", { x: { dir: true } }],
+    ["symlink", { x: { link: "/etc/passwd" } }],
+  ] as const)(
+    "sets the exact mtime (and mode) of a %s without following it",
+    async (kind, tree) => {
+      await writeTree(t.dir, tree);
+      const entry = await edits.setMeta(p("x"), kind, meta);
+      const s = await lstat(join(t.dir, "x"), { bigint: true });
+      expect(s.mtimeNs).toBe(meta.mtimeNs);
+      expect(entry.mtimeNs).toBe(meta.mtimeNs);
+      if (kind !== "symlink") expect(Number(s.mode) & 0o777).toBe(0o751);
+      else expect(entry.target).toBe("/etc/passwd");
+    },
+  );
+
+  test("refuses a path of another kind, and so never reaches through a link", async () => {
+    await writeTree(t.outside, { victim: "v" });
+    await writeTree(t.dir, { l: { link: join(t.outside, "victim") }, out: { link: t.outside } });
+    const before = await lstat(join(t.outside, "victim"), { bigint: true });
+    expect((await refusal(edits.setMeta(p("l"), "file", meta))).message).toContain(
+      "it is a symlink here",
+    );
+    expect((await refusal(edits.setMeta(p("out/victim"), "file", meta))).code).toBe("bad_path");
+    expect((await refusal(edits.setMeta(p("gone"), "file", meta))).code).toBe("not_found");
+    const after = await lstat(join(t.outside, "victim"), { bigint: true });
+    expect([after.mtimeNs, after.mode]).toEqual([before.mtimeNs, before.mode]);
+  });
+});
+
 describe("removals for --move", () => {
   test("removeFile deletes the copied version, a symlink as a link, and accepts a missing file", async () => {
     await writeTree(t.outside, { victim: "precious" });

@@ -1,11 +1,18 @@
 import type { BigIntStats } from "node:fs";
-import { lstat, rename, rmdir, symlink, unlink } from "node:fs/promises";
+import { constants } from "node:fs";
+import { lstat, open, rename, rmdir, symlink, unlink } from "node:fs/promises";
 import { type ArenaPath, partialPathFor } from "../model/arena-path.ts";
 import { ioError, RealizeError } from "../model/errors.ts";
 import { fsyncDir } from "./fsync-dir.ts";
-import { type RealEntry, realEntry, sameVersion } from "./real-entry.ts";
-import { inTheWay, type RealRoot } from "./real-root.ts";
-import { setLinkMtime } from "./set-times.ts";
+import {
+  kindOf,
+  type RealEntry,
+  type RealEntryKind,
+  realEntry,
+  sameVersion,
+} from "./real-entry.ts";
+import { inTheWay, NO_FOLLOW, type RealRoot } from "./real-root.ts";
+import { setFileMtime, setLinkMtime } from "./set-times.ts";
 
 const errnoOf = (e: unknown): string | undefined => (e as { code?: string } | null)?.code;
 
@@ -71,6 +78,55 @@ export class RealEdits {
     }
     await fsyncDir(this.root, parent);
     return (await this.#entry(path, target))!;
+  }
+
+  /**
+   * Gives the existing file, directory or symlink at `path` the source's mtime (exactly,
+   * in ns) and permission bits (`mode & 0o777`; a symlink has none of its own), without
+   * touching content and without following a link. Refuses a path of another kind than
+   * `kind` ("bad_path").
+   */
+  async setMeta(
+    path: ArenaPath,
+    kind: RealEntryKind,
+    meta: { mtimeNs: bigint; mode: number },
+  ): Promise<RealEntry> {
+    const abs = await this.root.resolve(path);
+    const there = await this.#lstat(abs);
+    if (there === undefined) {
+      throw new RealizeError("not_found", `cannot set the mtime of ${abs}: it is not there`, {
+        path: path.text,
+        file: abs,
+      });
+    }
+    const found = kindOf(there) ?? "a special file";
+    if (found !== kind) {
+      throw new RealizeError(
+        "bad_path",
+        `refusing to set the mtime of ${JSON.stringify(path.text)}: it is a ${found} here, not a ${kind}`,
+        { path: path.text },
+      );
+    }
+    try {
+      if (kind === "symlink") {
+        await setLinkMtime(abs, meta.mtimeNs);
+      } else {
+        const flags = constants.O_RDONLY | NO_FOLLOW | (kind === "dir" ? constants.O_DIRECTORY : 0);
+        const handle = await open(abs, flags);
+        try {
+          await handle.chmod(meta.mode & 0o777);
+          await setFileMtime(handle.fd, meta.mtimeNs, abs);
+        } finally {
+          await handle.close();
+        }
+      }
+    } catch (e) {
+      throw ioError("set the mode and mtime of", abs, e);
+    }
+    return (await this.#entry(
+      path,
+      kind === "symlink" ? await this.root.readLink(path) : undefined,
+    ))!;
   }
 
   /**

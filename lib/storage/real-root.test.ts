@@ -77,6 +77,23 @@ describe("RealRoot", () => {
     expect(await t.root.lstat(p("x/y/z"))).toBeUndefined();
   });
 
+  test("readChunks streams a range in chunks and names a file that ended early", async () => {
+    const data = Buffer.alloc(1000, 7);
+    data.write("hello", 500);
+    await writeTree(t.dir, { f: data });
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of t.root.readChunks(p("f"), 100, 850, 300)) chunks.push(chunk);
+    expect(chunks.map((c) => c.length)).toEqual([300, 300, 250]);
+    expect(Buffer.concat(chunks)).toEqual(data.subarray(100, 950));
+    const e = await refusal(
+      (async () => {
+        for await (const _ of t.root.readChunks(p("f"), 900, 200)) void _;
+      })(),
+    );
+    expect(e.code).toBe("changed");
+    expect(e.message).toContain(join(t.dir, "f"));
+  });
+
   test("readLink gives the link text without following it", async () => {
     await writeTree(t.dir, { l: { link: "../../nowhere/ä b" } });
     expect(await t.root.readLink(p("l"))).toBe("../../nowhere/ä b");

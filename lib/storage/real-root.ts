@@ -129,6 +129,38 @@ export class RealRoot {
     }
   }
 
+  /**
+   * The bytes `[offset, offset + length)` of the file at `path` as a stream of chunks of at
+   * most `chunkBytes` (each a fresh buffer the consumer may keep), read through one
+   * no-follow open. Throws RealizeError "changed" naming the file when it ends before
+   * `offset + length`: it changed since it was listed.
+   */
+  async *readChunks(
+    path: ArenaPath,
+    offset: number,
+    length: number,
+    chunkBytes = 256 * 1024,
+  ): AsyncGenerator<Uint8Array> {
+    const handle = await this.openRead(path);
+    try {
+      for (let at = offset; at < offset + length; ) {
+        const want = Math.min(chunkBytes, offset + length - at);
+        const chunk = await readFully(handle, at, want, this.absolute(path));
+        if (chunk.length < want) {
+          throw new RealizeError(
+            "changed",
+            `${this.absolute(path)} ended at byte ${at + chunk.length}, before ${offset + length}: it changed since it was listed`,
+            { path: path.text, file: this.absolute(path) },
+          );
+        }
+        at += chunk.length;
+        yield chunk;
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
   /** The target text of the symlink at `path` (never followed). */
   async readLink(path: ArenaPath): Promise<string> {
     const abs = await this.resolve(path);
