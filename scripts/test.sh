@@ -9,7 +9,7 @@ bash scripts/setup.sh || { echo "tests: 0 passed, 1 failed"; exit 1; }
 report=".test-results/junit.xml"
 rm -f "$report"
 mkdir -p .test-results
-bun test --reporter=junit --reporter-outfile="$report" "$@" 2>&1 | sed -u '/^<?xml/,$d'
+bun test --timeout 60000 --reporter=junit --reporter-outfile="$report" "$@" 2>&1 | sed -u '/^<?xml/,$d'
 rc=${PIPESTATUS[0]}
 bun scripts/test-summary.ts "$report" || rc=1
 exit "$rc"
