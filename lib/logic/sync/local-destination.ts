@@ -1,0 +1,240 @@
+import type { DeltaOp } from "../../delta/delta-op.ts";
+import { DeltaPatcher } from "../../delta/patch.ts";
+import { chooseBlockSize, computeSignature, type Signature } from "../../delta/signature.ts";
+import { MerkleHasher } from "../../hash/index.ts";
+import type { ArenaPath } from "../../model/arena-path.ts";
+import { isRealizeError, RealizeError } from "../../model/errors.ts";
+import type { Hash } from "../../model/hash.ts";
+import type { TreeEntry } from "../../model/tree-entry.ts";
+import { DurableBatch } from "../../storage/durable-batch.ts";
+import { RACY_WINDOW_NS } from "../../storage/index-db.ts";
+import { PartialFile } from "../../storage/partial-file.ts";
+import { RealEdits } from "../../storage/real-edits.ts";
+import type { RealEntry } from "../../storage/real-entry.ts";
+import type { ItemResult, Listing, Reception, SmallFile, TreeDestination } from "./endpoints.ts";
+import { type LocalArena, listLocalTree } from "./local-tree.ts";
+
+interface Open {
+  entry: TreeEntry;
+  leaves: readonly Hash[];
+  partial: PartialFile;
+  baseSize: number;
+  blockSize?: number;
+  patcher?: DeltaPatcher;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Runs `work` on each entry; a failure is that entry's result, never an exception. */
+async function each(
+  entries: readonly TreeEntry[],
+  work: (entry: TreeEntry) => Promise<unknown>,
+): Promise<ItemResult[]> {
+  const results: ItemResult[] = [];
+  for (const entry of entries) {
+    try {
+      await work(entry);
+      results.push({ path: entry.path.text });
+    } catch (e) {
+      results.push({ path: entry.path.text, error: message(e) });
+    }
+  }
+  return results;
+}
+
+/**
+ * An arena root of this peer as the destination of a pull (or of a peer's push). Content
+ * only ever lands in `.NAME.realize-partial` files and reaches its real name by an atomic
+ * rename after its Merkle root verified (storage/partial-file.ts), so a crash or a bad
+ * peer leaves every file old or new. Received files are recorded in the index with their
+ * leaves, so the next listing need not read them again.
+ */
+export class LocalDestination implements TreeDestination {
+  private readonly edits: RealEdits;
+  private readonly open = new Map<number, Open>();
+  private nextToken = 1;
+
+  constructor(private readonly arena: LocalArena) {
+    this.edits = new RealEdits(arena.root);
+  }
+
+  list(scope: readonly ArenaPath[]): Promise<Listing> {
+    return listLocalTree(this.arena, scope);
+  }
+
+  makeDirs(entries: readonly TreeEntry[]): Promise<ItemResult[]> {
+    return each(entries, (e) => this.edits.makeDir(e.path));
+  }
+
+  makeLinks(entries: readonly TreeEntry[]): Promise<ItemResult[]> {
+    return each(entries, async (e) => {
+      if (e.target === undefined)
+        throw new RealizeError("protocol", `symlink ${e.path.text} has no target`);
+      await this.edits.placeSymlink(e.path, e.target, e.mtimeNs);
+      this.arena.index.remove(this.arena.name, e.path);
+    });
+  }
+
+  setMeta(entries: readonly TreeEntry[]): Promise<ItemResult[]> {
+    return each(entries, async (e) => {
+      const known = this.arena.index.lookup(this.arena.name, e.path);
+      const leaves = this.arena.index.leaves(this.arena.name, e.path);
+      const done = await this.edits.setMeta(e.path, e.kind, { mtimeNs: e.mtimeNs, mode: e.mode });
+      if (known && leaves && e.hash && known.hash.equals(e.hash)) this.record(done, e.hash, leaves);
+    });
+  }
+
+  async writeSmall(files: readonly SmallFile[]): Promise<ItemResult[]> {
+    const batch = new DurableBatch(this.arena.root);
+    const results: ItemResult[] = [];
+    const leavesOf = new Map<string, Hash[]>();
+    for (const { entry, data } of files) {
+      try {
+        if (!entry.hash) throw new RealizeError("protocol", `file ${entry.path.text} has no hash`);
+        const partial = await PartialFile.open(this.arena.root, entry.path);
+        try {
+          await partial.write(0, data);
+          await partial.truncate(data.length);
+        } catch (e) {
+          await partial.abort().catch(() => {});
+          throw e;
+        }
+        leavesOf.set(entry.path.text, new MerkleHasher().update(data).digest().leaves);
+        batch.add(partial, { hash: entry.hash, size: entry.size }, entry);
+      } catch (e) {
+        results.push({ path: entry.path.text, error: message(e) });
+      }
+    }
+    const byPath = new Map(files.map((f) => [f.entry.path.text, f.entry]));
+    for (const r of await batch.commit()) {
+      if (r.error) {
+        results.push({ path: r.path.text, error: r.error.message });
+        continue;
+      }
+      const entry = byPath.get(r.path.text);
+      const leaves = leavesOf.get(r.path.text);
+      if (entry?.hash && leaves) this.record(r.entry, entry.hash, leaves);
+      results.push({ path: r.path.text });
+    }
+    return results;
+  }
+
+  async begin(entry: TreeEntry, leaves: readonly Hash[]): Promise<Reception> {
+    if (!entry.hash) throw new RealizeError("protocol", `file ${entry.path.text} has no hash`);
+    const base = await this.arena.root.lstat(entry.path);
+    const baseSize = base?.isFile() ? Number(base.size) : 0;
+    const partial = await PartialFile.open(this.arena.root, entry.path);
+    try {
+      const need = await partial.resume(
+        { size: entry.size, leaves },
+        { reuseTarget: baseSize > 0 },
+      );
+      const token = this.nextToken++;
+      this.open.set(token, { entry, leaves, partial, baseSize });
+      return { token, need, hasBase: baseSize > 0 };
+    } catch (e) {
+      await partial.close().catch(() => {});
+      throw e;
+    }
+  }
+
+  private reception(token: number): Open {
+    const r = this.open.get(token);
+    if (!r) throw new RealizeError("protocol", `no open file for transfer token ${token}`);
+    return r;
+  }
+
+  async write(token: number, offset: number, data: Uint8Array): Promise<void> {
+    const r = this.reception(token);
+    if (offset + data.length > r.entry.size) {
+      throw new RealizeError(
+        "protocol",
+        `a write past the end of ${r.entry.path.text} was refused`,
+      );
+    }
+    await r.partial.write(offset, data);
+  }
+
+  async signature(token: number): Promise<Signature> {
+    const r = this.reception(token);
+    r.blockSize = chooseBlockSize(r.baseSize);
+    const base = this.arena.root.readChunks(r.entry.path, 0, r.baseSize);
+    return computeSignature(base, r.blockSize);
+  }
+
+  async patch(token: number, ops: readonly DeltaOp[]): Promise<void> {
+    const r = this.reception(token);
+    if (r.blockSize === undefined) {
+      throw new RealizeError(
+        "protocol",
+        `a delta for ${r.entry.path.text} came before its signature`,
+      );
+    }
+    r.patcher ??= new DeltaPatcher(
+      { blockSize: r.blockSize, fileSize: r.baseSize },
+      (offset, length) => this.arena.root.readRange(r.entry.path, offset, length),
+      (offset, data) => r.partial.write(offset, data),
+      { expectedSize: r.entry.size },
+    );
+    for (const op of ops) await r.patcher.apply(op);
+  }
+
+  async commit(token: number): Promise<void> {
+    const r = this.reception(token);
+    this.open.delete(token);
+    const { entry } = r;
+    if (!entry.hash) throw new RealizeError("protocol", `file ${entry.path.text} has no hash`);
+    try {
+      if (r.patcher) r.patcher.finish();
+      await r.partial.truncate(entry.size);
+      const done = await r.partial.commit(
+        { hash: entry.hash, size: entry.size, leaves: r.leaves },
+        entry,
+      );
+      this.record(done, entry.hash, r.leaves);
+    } catch (e) {
+      await r.partial.close().catch(() => {});
+      throw isRealizeError(e)
+        ? e
+        : new RealizeError("io", message(e), { path: entry.path.text }, e);
+    }
+  }
+
+  async abort(token: number, keep: boolean): Promise<void> {
+    const r = this.open.get(token);
+    if (!r) return;
+    this.open.delete(token);
+    if (keep) await r.partial.close();
+    else await r.partial.abort();
+  }
+
+  async release(): Promise<void> {
+    const open = [...this.open.values()];
+    this.open.clear();
+    await Promise.all(open.map((r) => r.partial.close().catch(() => {})));
+  }
+
+  /**
+   * Records a file this destination wrote and verified itself. Its content is known
+   * exactly, so the record is trusted at once (not held back by the racy-timestamp window
+   * meant for files edited by others).
+   */
+  private record(done: RealEntry, hash: Hash, leaves: readonly Hash[]): void {
+    this.arena.index.record(
+      this.arena.name,
+      {
+        path: done.path,
+        size: done.size,
+        mtimeNs: done.mtimeNs,
+        ino: done.ino,
+        ctimeNs: done.ctimeNs,
+        mode: done.mode,
+        hash,
+      },
+      leaves,
+      done.ctimeNs + RACY_WINDOW_NS,
+    );
+  }
+}

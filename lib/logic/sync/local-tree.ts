@@ -1,0 +1,88 @@
+import type { ArenaPath } from "../../model/arena-path.ts";
+import { isRealizeError } from "../../model/errors.ts";
+import type { TreeEntry } from "../../model/tree-entry.ts";
+import type { IndexDb } from "../../storage/index-db.ts";
+import { type RealEntry, realEntry } from "../../storage/real-entry.ts";
+import type { RealRoot } from "../../storage/real-root.ts";
+import { walkArena } from "../../storage/walk.ts";
+import { concurrently } from "./concurrently.ts";
+import type { Listing, PathFailure } from "./endpoints.ts";
+
+/** Files hashed at once while listing (reads overlap; hashing is on the main thread). */
+const HASH_LANES = 8;
+
+/** One arena root of this peer with its index: what both local endpoints stand on. */
+export interface LocalArena {
+  name: string;
+  root: RealRoot;
+  index: IndexDb;
+}
+
+function message(e: unknown): string {
+  return isRealizeError(e) || e instanceof Error ? e.message : String(e);
+}
+
+/** The TreeEntry of a real entry, with its hash for a file. */
+export function treeEntry(entry: RealEntry, hash?: TreeEntry["hash"]): TreeEntry {
+  const out: TreeEntry = {
+    path: entry.path,
+    kind: entry.kind,
+    size: entry.size,
+    mtimeNs: entry.mtimeNs,
+    mode: entry.mode,
+  };
+  if (hash) out.hash = hash;
+  if (entry.target !== undefined) out.target = entry.target;
+  return out;
+}
+
+/**
+ * Lists an arena root for a transfer: every entry under `scope` (the directories above
+ * each scope path too, so the other side can create them), with the hash of every file
+ * from the index when its metadata did not move since it was hashed, else hashed now.
+ * Unreadable paths are failures, never exceptions.
+ */
+export async function listLocalTree(
+  arena: LocalArena,
+  scope: readonly ArenaPath[],
+): Promise<Listing> {
+  const walk = await walkArena(arena.root, scope.length > 0 ? { under: scope } : {});
+  const failures: PathFailure[] = walk.failures.map((f) => ({
+    path: f.path,
+    error: f.error.message,
+  }));
+  const ancestors = await scopeAncestors(arena.root, scope);
+  const byPath = new Map<string, TreeEntry>();
+  await concurrently(walk.entries, HASH_LANES, async (entry) => {
+    if (entry.kind !== "file") {
+      byPath.set(entry.path.text, treeEntry(entry));
+      return;
+    }
+    try {
+      const checked = await arena.index.hashIfChanged(arena.name, arena.root, entry);
+      byPath.set(entry.path.text, treeEntry({ ...entry, size: checked.size }, checked.hash));
+    } catch (e) {
+      failures.push({ path: entry.path.text, error: message(e) });
+    }
+  });
+  const entries = [...ancestors, ...walk.entries.flatMap((e) => byPath.get(e.path.text) ?? [])];
+  return { entries, failures };
+}
+
+/** The directories above the scope paths, as entries, outermost first. */
+async function scopeAncestors(root: RealRoot, scope: readonly ArenaPath[]): Promise<TreeEntry[]> {
+  const seen = new Set<string>();
+  const out: TreeEntry[] = [];
+  for (const path of scope) {
+    const chain: ArenaPath[] = [];
+    for (let p = path.parent(); p; p = p.parent()) chain.unshift(p);
+    for (const dir of chain) {
+      if (seen.has(dir.text)) continue;
+      seen.add(dir.text);
+      const stats = await root.lstat(dir);
+      const entry = stats && realEntry(dir, stats);
+      if (entry?.kind === "dir") out.push(treeEntry(entry));
+    }
+  }
+  return out;
+}
