@@ -53,11 +53,27 @@ export class JobState {
     this.emit();
   }
 
-  /** A file ended; `remaining` is the part of its size not yet counted by `advance`. */
-  finish(result: FileResult, remaining: number): void {
+  /**
+   * A file (started or not) is sent again from the start, now `size` bytes (it changed at the
+   * source): what `advance` counted of it is taken back and the job's total follows its size.
+   */
+  restart(path: string, oldSize: number, size: number): void {
+    const f = this.inFlight.get(path);
+    if (f) this.bytes.done -= f.done;
+    this.inFlight.delete(path);
+    this.bytes.total += size - oldSize;
+  }
+
+  /**
+   * A file ended; `remaining` is the part of its size not yet counted by `advance` (by
+   * default: what is left of the file in flight, or its whole size), so that `bytes.done`
+   * reaches `bytes.total` when every file has ended, whatever its outcome.
+   */
+  finish(result: FileResult, remaining?: number): void {
+    const f = this.inFlight.get(result.path);
     this.inFlight.delete(result.path);
     this.files.done++;
-    this.bytes.done += remaining;
+    this.bytes.done += remaining ?? Math.max(0, result.size - (f?.done ?? 0));
     if (result.outcome === "sent") this.files.sent++;
     else if (result.outcome === "unchanged") this.files.unchanged++;
     else {

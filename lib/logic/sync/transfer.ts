@@ -1,14 +1,14 @@
 import type { ArenaPath } from "../../model/arena-path.ts";
-import { isRealizeError, RealizeError } from "../../model/errors.ts";
 import type { TransferDirection, TransferSummary } from "../../model/transfer.ts";
 import type { TreeEntry } from "../../model/tree-entry.ts";
 import { concurrently } from "./concurrently.ts";
-import type { ItemResult, TreeDestination, TreeSource } from "./endpoints.ts";
+import type { TreeDestination, TreeSource } from "./endpoints.ts";
 import { type JobObserver, JobState } from "./job-state.ts";
 import { type PlanItem, planTransfer } from "./plan.ts";
+import { report, SMALL_FILE, TransferRun } from "./transfer-run.ts";
 
-/** Files up to this size travel whole, many per round trip, committed in durable batches. */
-export const SMALL_FILE = 256 * 1024;
+export { SMALL_FILE } from "./transfer-run.ts";
+
 /** Content bytes per small-file batch (well under the frame limit). */
 const BATCH_BYTES = 1024 * 1024;
 const BATCH_FILES = 256;
@@ -16,12 +16,6 @@ const BATCH_FILES = 256;
 const BATCH_LANES = 4;
 /** Large files in flight at once. */
 const FILE_LANES = 3;
-/** Writes of one large file in flight at once. */
-const WRITE_WINDOW = 8;
-/** Below this size a changed file is resent by leaves, never by rsync delta. */
-const DELTA_MIN = 1024 * 1024;
-/** Directory and symlink operations per call. */
-const META_BATCH = 1000;
 
 /** What a push or pull is asked to do. */
 export interface TransferOptions {
@@ -40,33 +34,15 @@ export interface TransferOptions {
   observer?: JobObserver;
 }
 
-/** Errors that mean the peer or the connection is gone: they stop the whole job. */
-const FATAL = new Set([
-  "unreachable",
-  "protocol",
-  "version_mismatch",
-  "tls",
-  "not_shared",
-  "cancelled",
-]);
-
-function reason(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 /**
  * One-shot transfer of an arena's tree from `source` to `destination` (CLI.md push/pull):
  * afterwards the destination holds every file, directory and symlink of the source's scope,
  * byte for byte with mtime and permission bits; paths only at the destination are left
  * alone. Only what differs is sent: unchanged files are recognised from the listings,
- * changed files by Merkle leaves, and shifted content by an rsync delta. Per-file failures
- * are listed in the summary; only a lost peer or connection throws.
+ * changed files by Merkle leaves, and shifted content by an rsync delta. A file that
+ * changes at the source while it is sent is listed and sent once more. Per-file failures
+ * are listed in the summary; only a lost peer or connection throws. The caller owns both
+ * endpoints (and releases the destination afterwards).
  */
 export async function runTransfer(
   source: TreeSource,
@@ -80,7 +56,6 @@ export async function runTransfer(
     options.wireBytes ?? (() => 0),
     options.observer,
   );
-  const stopped = () => options.stop?.aborted === true;
   const [src, dst] = await Promise.all([
     source.list(options.scope),
     destination.list(options.scope),
@@ -96,7 +71,7 @@ export async function runTransfer(
     return job.summary(false, true);
   }
 
-  const run = new TransferRun(source, destination, job, stopped);
+  const run = new TransferRun(source, destination, job, options.stop);
   for (const item of byAction("refuse"))
     report(job, item, item.action === "refuse" ? item.reason : "");
   await run.batches(byAction("mkdir"), (e) => destination.makeDirs(e), false);
@@ -108,37 +83,23 @@ export async function runTransfer(
   }
   await run.batches(byAction("link"), (e) => destination.makeLinks(e), true);
   const sends = byAction("send").map((p) => p.entry);
-  await Promise.all([
+  const lanes = await Promise.allSettled([
     concurrently(
       packSmall(sends.filter((e) => e.size <= SMALL_FILE)),
       BATCH_LANES,
       (batch) => run.small(batch),
-      stopped,
+      run.halted,
     ),
     concurrently(
       sends.filter((e) => e.size > SMALL_FILE),
       FILE_LANES,
       (entry) => run.large(entry),
-      stopped,
+      run.halted,
     ),
   ]);
-  if (options.move && !stopped()) await run.moveAway(src.entries);
-  return job.summary(stopped(), false);
-}
-
-/** Counts a plan item that needs no transfer (or a dry run's would-be transfer). */
-function report(job: JobState, item: PlanItem, error?: string, dryRun = false): void {
-  const { entry } = item;
-  if (entry.kind === "dir" && !error) return;
-  const outcome = error
-    ? "failed"
-    : item.action === "unchanged" || item.action === "meta" || (dryRun && item.action === "mkdir")
-      ? "unchanged"
-      : "sent";
-  job.finish(
-    { path: entry.path.text, size: entry.size, outcome, bytesSent: 0, error },
-    entry.kind === "dir" ? 0 : entry.size,
-  );
+  for (const lane of lanes) if (lane.status === "rejected") throw lane.reason;
+  if (options.move && !run.stopped()) await run.moveAway(src.entries);
+  return job.summary(run.stopped(), false);
 }
 
 /** Groups small files into batches of bounded bytes and count. */
@@ -157,164 +118,4 @@ function packSmall(entries: readonly TreeEntry[]): TreeEntry[][] {
   }
   if (current.length > 0) batches.push(current);
   return batches;
-}
-
-/** The effects of one transfer, with the job's accounting around each. */
-class TransferRun {
-  /** Files and symlinks now verified at the destination: what --move may delete. */
-  readonly verified: TreeEntry[] = [];
-
-  constructor(
-    private readonly source: TreeSource,
-    private readonly destination: TreeDestination,
-    private readonly job: JobState,
-    private readonly stopped: () => boolean,
-  ) {}
-
-  /** Runs a batch operation over plan items and reports each result. */
-  async batches(
-    items: PlanItem[],
-    apply: (entries: TreeEntry[]) => Promise<ItemResult[]>,
-    countAsFile: boolean,
-  ): Promise<void> {
-    for (const group of chunk(items, META_BATCH)) {
-      if (this.stopped()) return;
-      const results = await apply(group.map((i) => i.entry));
-      const errors = new Map(results.filter((r) => r.error).map((r) => [r.path, r.error]));
-      for (const item of group) {
-        const error = errors.get(item.entry.path.text);
-        if (countAsFile || error) report(this.job, item, error);
-        if (!error && item.entry.kind !== "dir") this.verified.push(item.entry);
-      }
-    }
-  }
-
-  /** Sends a batch of small files whole; a file that changed while read is retried alone. */
-  async small(batch: TreeEntry[]): Promise<void> {
-    for (const e of batch) this.job.start(e.path.text, e.size);
-    const reads = await this.source.readSmall(batch.map((e) => e.path));
-    const data = new Map(reads.map((r) => [r.path, r]));
-    const files = [];
-    for (const entry of batch) {
-      const read = data.get(entry.path.text);
-      if (!read || "error" in read) this.fail(entry, read?.error ?? "the source did not send it");
-      else files.push({ entry, data: read.data });
-    }
-    const results = await this.destination.writeSmall(files);
-    const errors = new Map(results.filter((r) => r.error).map((r) => [r.path, r.error ?? ""]));
-    for (const { entry } of files) {
-      const error = errors.get(entry.path.text);
-      if (error) this.fail(entry, error);
-      else this.sent(entry, entry.size);
-    }
-  }
-
-  /** Sends one large file: resumes a partial, reuses the base by leaves or by delta. */
-  async large(entry: TreeEntry, retried = false): Promise<void> {
-    const path = entry.path.text;
-    this.job.start(path, entry.size);
-    let sent = 0;
-    try {
-      sent = await this.sendLarge(entry);
-      this.sent(entry, sent);
-    } catch (e) {
-      if (isRealizeError(e) && e.code === "hash_mismatch" && !retried && !this.stopped()) {
-        const again = (await this.source.list([entry.path])).entries.find(
-          (x) => x.path.text === path && x.kind === "file",
-        );
-        this.job.advance(path, -this.progressOf(path), 0);
-        if (again) return this.large(again, true);
-      }
-      if (isRealizeError(e) && FATAL.has(e.code) && !(e.code === "cancelled" && this.stopped()))
-        throw e;
-      if (this.stopped())
-        this.job.finish(
-          {
-            path,
-            size: entry.size,
-            outcome: "failed",
-            bytesSent: sent,
-            error: "stopped before the end; run again to resume",
-          },
-          0,
-        );
-      else this.fail(entry, reason(e));
-    }
-  }
-
-  private progressOf(path: string): number {
-    return this.job.snapshot().inFlight.find((f) => f.path === path)?.done ?? 0;
-  }
-
-  private async sendLarge(entry: TreeEntry): Promise<number> {
-    if (!entry.hash) throw new RealizeError("internal", `no hash listed for ${entry.path.text}`);
-    const leaves = await this.source.leaves(entry.path, entry.hash);
-    const rec = await this.destination.begin(entry, leaves);
-    const path = entry.path.text;
-    let sent = 0;
-    try {
-      if (rec.hasBase && entry.size >= DELTA_MIN && rec.need.totalLength > entry.size / 2) {
-        const signature = await this.destination.signature(rec.token);
-        for await (const ops of this.source.delta(entry.path, signature)) {
-          if (this.stopped()) throw new RealizeError("cancelled", "stopped");
-          await this.destination.patch(rec.token, ops);
-          for (const op of ops) {
-            const literal = op.op === "literal" ? op.data.length : 0;
-            const rebuilt = op.op === "literal" ? literal : (op.count ?? 1) * signature.blockSize;
-            sent += literal;
-            this.job.advance(path, rebuilt, literal);
-          }
-        }
-      } else {
-        this.job.advance(path, entry.size - rec.need.totalLength, 0);
-        const window: Promise<void>[] = [];
-        for (const range of rec.need.ranges) {
-          let offset = range.start;
-          for await (const data of this.source.read(entry.path, range)) {
-            if (this.stopped()) throw new RealizeError("cancelled", "stopped");
-            window.push(this.destination.write(rec.token, offset, data));
-            offset += data.length;
-            sent += data.length;
-            this.job.advance(path, data.length, data.length);
-            if (window.length >= WRITE_WINDOW) await window.shift();
-          }
-        }
-        await Promise.all(window);
-      }
-      await this.destination.commit(rec.token);
-      return sent;
-    } catch (e) {
-      const keep = this.stopped() || !(isRealizeError(e) && e.code === "hash_mismatch");
-      await this.destination.abort(rec.token, keep).catch(() => {});
-      throw e;
-    }
-  }
-
-  private sent(entry: TreeEntry, bytesSent: number): void {
-    this.verified.push(entry);
-    this.job.finish({ path: entry.path.text, size: entry.size, outcome: "sent", bytesSent }, 0);
-  }
-
-  private fail(entry: TreeEntry, error: string): void {
-    this.job.finish(
-      { path: entry.path.text, size: entry.size, outcome: "failed", bytesSent: 0, error },
-      0,
-    );
-  }
-
-  /** --move: deletes each verified source file, then the source directories left empty. */
-  async moveAway(listed: readonly TreeEntry[]): Promise<void> {
-    for (const entry of this.verified) {
-      try {
-        await this.source.remove(entry);
-      } catch (e) {
-        this.job.failures.push({
-          path: entry.path.text,
-          error: `copied but not removed: ${reason(e)}`,
-        });
-      }
-    }
-    const dirs = listed.filter((e) => e.kind === "dir").map((e) => e.path);
-    await this.source.removeEmptyDirs(dirs);
-  }
 }

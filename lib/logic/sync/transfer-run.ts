@@ -1,0 +1,308 @@
+import { hashBytes } from "../../hash/index.ts";
+import { isRealizeError, RealizeError } from "../../model/errors.ts";
+import type { TreeEntry } from "../../model/tree-entry.ts";
+import type { ItemResult, Reception, SmallFile, TreeDestination, TreeSource } from "./endpoints.ts";
+import type { JobState } from "./job-state.ts";
+import type { PlanItem } from "./plan.ts";
+
+/** Files up to this size travel whole, many per round trip, committed in durable batches. */
+export const SMALL_FILE = 256 * 1024;
+/** Writes of one large file in flight at once. */
+const WRITE_WINDOW = 8;
+/** Below this size a changed file is resent by leaves, never by rsync delta. */
+const DELTA_MIN = 1024 * 1024;
+/** Directory and symlink operations per call. */
+const META_BATCH = 1000;
+
+/** Errors that mean the peer or the connection is gone: they stop the whole job. */
+const FATAL = new Set([
+  "unreachable",
+  "protocol",
+  "version_mismatch",
+  "tls",
+  "not_shared",
+  "cancelled",
+]);
+
+/** The per-file reason of a file cut short by --max-duration or a signal. */
+const STOPPED = "stopped before the end; run again to resume";
+
+function reason(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** True when `data` is the content `entry` was listed with. */
+function isListedContent(entry: TreeEntry, data: Uint8Array): boolean {
+  return (
+    entry.hash !== undefined && data.length === entry.size && hashBytes(data).equals(entry.hash)
+  );
+}
+
+/** Counts a plan item that needs no transfer (or a dry run's would-be transfer). */
+export function report(job: JobState, item: PlanItem, error?: string, dryRun = false): void {
+  const { entry } = item;
+  if (entry.kind === "dir") {
+    if (error !== undefined) job.failUnplanned(entry.path.text, error);
+    return;
+  }
+  const outcome =
+    error !== undefined
+      ? "failed"
+      : item.action === "unchanged" || item.action === "meta"
+        ? "unchanged"
+        : "sent";
+  job.finish(
+    { path: entry.path.text, size: entry.size, outcome, bytesSent: 0, error },
+    dryRun ? entry.size : undefined,
+  );
+}
+
+/** The effects of one transfer, with the job's accounting around each. */
+export class TransferRun {
+  /** Files and symlinks now verified at the destination: what --move may delete. */
+  readonly verified: TreeEntry[] = [];
+  private fatal = false;
+
+  constructor(
+    private readonly source: TreeSource,
+    private readonly destination: TreeDestination,
+    private readonly job: JobState,
+    private readonly stop: AbortSignal | undefined,
+  ) {}
+
+  /** True once --max-duration or a signal asked the job to stop. */
+  stopped(): boolean {
+    return this.stop?.aborted === true;
+  }
+
+  /** True once nothing new may start: the job was stopped or its peer is lost. */
+  readonly halted = (): boolean => this.fatal || this.stopped();
+
+  /** Runs a batch operation over plan items and reports each result. */
+  async batches(
+    items: PlanItem[],
+    apply: (entries: TreeEntry[]) => Promise<ItemResult[]>,
+    countAsFile: boolean,
+  ): Promise<void> {
+    for (const group of chunk(items, META_BATCH)) {
+      if (this.halted()) return;
+      const outcome = await this.guarded(() => apply(group.map((i) => i.entry)));
+      const errors = "ok" in outcome ? errorsByPath(outcome.ok) : undefined;
+      for (const item of group) {
+        const error = errors
+          ? errors.get(item.entry.path.text)
+          : (outcome as { error: string }).error;
+        if (countAsFile || error !== undefined) report(this.job, item, error);
+        if (error === undefined && item.entry.kind !== "dir") this.verified.push(item.entry);
+      }
+    }
+  }
+
+  /**
+   * Sends a batch of small files whole. A file whose content is no longer what was listed
+   * (it changed at the source) is listed again and sent once more on its own.
+   */
+  async small(batch: TreeEntry[], retried = false): Promise<void> {
+    for (const e of batch) this.job.start(e.path.text, e.size);
+    const reads = await this.guarded(() => this.source.readSmall(batch.map((e) => e.path)));
+    if ("error" in reads) {
+      for (const entry of batch) this.fail(entry, reads.error);
+      return;
+    }
+    const data = new Map(reads.ok.map((r) => [r.path, r]));
+    const files: SmallFile[] = [];
+    const changed: TreeEntry[] = [];
+    for (const entry of batch) {
+      const read = data.get(entry.path.text);
+      if (!read || "error" in read) this.fail(entry, read?.error ?? "the source did not send it");
+      else if (isListedContent(entry, read.data)) files.push({ entry, data: read.data });
+      else changed.push(entry);
+    }
+    if (files.length > 0) {
+      const written = await this.guarded(() => this.destination.writeSmall(files));
+      const errors = "ok" in written ? errorsByPath(written.ok) : undefined;
+      for (const { entry } of files) {
+        const error = errors ? errors.get(entry.path.text) : (written as { error: string }).error;
+        if (error !== undefined) this.fail(entry, error);
+        else this.sent(entry, entry.size, true);
+      }
+    }
+    for (const entry of changed) await this.resend(entry, retried);
+  }
+
+  /** Sends one large file: resumes a partial, reuses the base by leaves or by delta. */
+  async large(entry: TreeEntry, retried = false): Promise<void> {
+    this.job.start(entry.path.text, entry.size);
+    try {
+      this.sent(entry, await this.sendLarge(entry));
+    } catch (e) {
+      if (isRealizeError(e) && e.code === "hash_mismatch") return this.resend(entry, retried);
+      this.rethrowFatal(e);
+      this.fail(entry, this.stopped() ? STOPPED : reason(e));
+    }
+  }
+
+  /** A file changed at the source since it was listed: lists it again and sends it once more. */
+  private async resend(entry: TreeEntry, retried: boolean): Promise<void> {
+    const path = entry.path.text;
+    if (this.stopped()) return this.fail(entry, STOPPED);
+    if (retried) return this.fail(entry, "it kept changing at the source while being sent");
+    const listed = await this.guarded(() => this.source.list([entry.path]));
+    const again =
+      "ok" in listed
+        ? listed.ok.entries.find((x) => x.path.text === path && x.kind === "file")
+        : undefined;
+    if (!again) {
+      return this.fail(entry, "error" in listed ? listed.error : "it was removed at the source");
+    }
+    this.job.restart(path, entry.size, again.size);
+    return again.size <= SMALL_FILE ? this.small([again], true) : this.large(again, true);
+  }
+
+  private async sendLarge(entry: TreeEntry): Promise<number> {
+    if (!entry.hash) throw new RealizeError("internal", `no hash listed for ${entry.path.text}`);
+    const leaves = await this.source.leaves(entry.path, entry.hash);
+    const rec = await this.destination.begin(entry, leaves);
+    try {
+      const byDelta =
+        rec.hasBase && entry.size >= DELTA_MIN && rec.need.totalLength > entry.size / 2;
+      const sent = byDelta
+        ? await this.sendDelta(entry, rec.token)
+        : await this.sendRanges(entry, rec);
+      await this.destination.commit(rec.token);
+      return sent;
+    } catch (e) {
+      const resumable =
+        this.stopped() || (isRealizeError(e) && (e.code === "hash_mismatch" || FATAL.has(e.code)));
+      await this.destination.abort(rec.token, resumable).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Sends the ranges the destination needs, with a few writes in flight. */
+  private async sendRanges(entry: TreeEntry, rec: Reception): Promise<number> {
+    const path = entry.path.text;
+    this.job.advance(path, entry.size - rec.need.totalLength, 0);
+    const window: Promise<void>[] = [];
+    let sent = 0;
+    try {
+      for (const range of rec.need.ranges) {
+        let offset = range.start;
+        for await (const data of this.source.read(entry.path, range, this.stop)) {
+          this.checkStop();
+          if (offset + data.length > range.end) {
+            throw new RealizeError("protocol", `the source sent more than ${range} of ${path}`);
+          }
+          const write = this.destination.write(rec.token, offset, data);
+          write.catch(() => {});
+          window.push(write);
+          offset += data.length;
+          sent += data.length;
+          this.job.advance(path, data.length, data.length);
+          if (window.length >= WRITE_WINDOW) await window.shift();
+        }
+      }
+      await Promise.all(window);
+    } catch (e) {
+      await Promise.allSettled(window);
+      throw e;
+    }
+    return sent;
+  }
+
+  /** Rebuilds the file at the destination from its base and the source's delta. */
+  private async sendDelta(entry: TreeEntry, token: number): Promise<number> {
+    const signature = await this.destination.signature(token);
+    const { blockSize, fileSize } = signature;
+    let sent = 0;
+    for await (const ops of this.source.delta(entry.path, signature, this.stop)) {
+      this.checkStop();
+      await this.destination.patch(token, ops);
+      for (const op of ops) {
+        const literal = op.op === "literal" ? op.data.length : 0;
+        const rebuilt =
+          op.op === "literal"
+            ? literal
+            : Math.min(fileSize, (op.block + (op.count ?? 1)) * blockSize) - op.block * blockSize;
+        sent += literal;
+        this.job.advance(entry.path.text, rebuilt, literal);
+      }
+    }
+    return sent;
+  }
+
+  private checkStop(): void {
+    if (this.stopped()) throw new RealizeError("cancelled", "stopped");
+  }
+
+  /** Runs one call; an error that ends the job is thrown, any other is returned as its reason. */
+  private async guarded<T>(work: () => Promise<T>): Promise<{ ok: T } | { error: string }> {
+    try {
+      return { ok: await work() };
+    } catch (e) {
+      this.rethrowFatal(e);
+      return { error: this.stopped() ? STOPPED : reason(e) };
+    }
+  }
+
+  /** Throws `e` when it means the peer or connection is gone (not when it is our own stop). */
+  private rethrowFatal(e: unknown): void {
+    if (!isRealizeError(e) || !FATAL.has(e.code)) return;
+    if (e.code === "cancelled" && this.stopped()) return;
+    this.fatal = true;
+    throw e;
+  }
+
+  /** A file is verified at the destination; `counted` when its bytes were not yet advanced. */
+  private sent(entry: TreeEntry, bytesSent: number, counted = false): void {
+    const path = entry.path.text;
+    if (counted) this.job.advance(path, entry.size, bytesSent);
+    this.verified.push(entry);
+    this.job.finish({ path, size: entry.size, outcome: "sent", bytesSent });
+  }
+
+  private fail(entry: TreeEntry, error: string): void {
+    this.job.finish({
+      path: entry.path.text,
+      size: entry.size,
+      outcome: "failed",
+      bytesSent: 0,
+      error,
+    });
+  }
+
+  /** --move: deletes each verified source file, then the source directories left empty. */
+  async moveAway(listed: readonly TreeEntry[]): Promise<void> {
+    for (const entry of this.verified) {
+      const removed = await this.guarded(() => this.source.remove(entry));
+      if ("error" in removed) {
+        this.job.failures.push({
+          path: entry.path.text,
+          error: `copied but not removed: ${removed.error}`,
+        });
+      }
+    }
+    const dirs = listed.filter((e) => e.kind === "dir").map((e) => e.path);
+    if (dirs.length === 0) return;
+    const pruned = await this.guarded(() => this.source.removeEmptyDirs(dirs));
+    if ("error" in pruned) {
+      this.job.failures.push({
+        path: dirs[0]!.text,
+        error: `empty source directories not removed: ${pruned.error}`,
+      });
+    }
+  }
+}
+
+/** The error of each failed item of a batch, by path. */
+function errorsByPath(results: readonly ItemResult[]): Map<string, string> {
+  const errors = new Map<string, string>();
+  for (const r of results) if (r.error !== undefined) errors.set(r.path, r.error);
+  return errors;
+}
