@@ -3,10 +3,14 @@ import { sameStrong } from "./strong-hash.ts";
 
 /** Most blocks kept per bucket; more (only from a hostile or degenerate signature) are dropped. */
 const MAX_CHAIN = 32;
+/** Multiplier that spreads weak checksums over buckets and filter slots (2³² / φ). */
+export const MIX = 0x9e3779b1;
 
 /**
- * The sender's index over a receiver's signature: full-size blocks by weak checksum in an
- * open hash table of typed arrays (no objects in the hot path), strong hashes packed.
+ * The sender's index over a receiver's signature: full-size blocks by weak checksum in a
+ * chained hash table of typed arrays (no objects in the hot path), strong hashes packed,
+ * and in front of it a bit filter of at most 256 KiB (so it stays in cache), ≥ 32 bits per
+ * block, that rules out nearly every offset of non-matching content with one load.
  * Blocks with the same weak and strong hash are kept once (the first), and a bucket holds
  * at most MAX_CHAIN blocks, so a lookup costs O(1) whatever the signature; a dropped
  * block only means a match may be missed, never a wrong match.
@@ -27,6 +31,10 @@ export class BlockTable {
   readonly next: Int32Array;
   /** Right shift that maps a mixed weak checksum to a bucket. */
   readonly shift: number;
+  /** One bit per filter slot, set where some full-size block's weak checksum falls. */
+  readonly filter: Int32Array;
+  /** Right shift that maps a mixed weak checksum to a filter slot. */
+  readonly filterShift: number;
 
   constructor(sig: Signature) {
     const { blockSize, strongLength, blocks } = sig;
@@ -41,6 +49,9 @@ export class BlockTable {
     this.head = new Int32Array(1 << bits);
     this.next = new Int32Array(count);
     this.shift = 32 - bits;
+    const filterBits = Math.min(21, Math.max(10, Math.ceil(Math.log2(count * 32 + 1))));
+    this.filter = new Int32Array(1 << (filterBits - 5));
+    this.filterShift = 32 - filterBits;
     for (let i = 0; i < count; i++) {
       const block = blocks[i]!;
       this.weaks[i] = block.weak | 0;
@@ -51,7 +62,7 @@ export class BlockTable {
 
   /** The bucket of a weak checksum (signed or unsigned 32-bit). */
   bucket(weak: number): number {
-    return Math.imul(weak, 0x9e3779b1) >>> this.shift;
+    return Math.imul(weak, MIX) >>> this.shift;
   }
 
   /** Length of block `index` of the base. */
@@ -109,5 +120,7 @@ export class BlockTable {
     if (length >= MAX_CHAIN) return;
     if (last === 0) this.head[b] = index + 1;
     else this.next[last - 1] = index + 1;
+    const slot = Math.imul(this.weaks[index]!, MIX) >>> this.filterShift;
+    this.filter[slot >>> 5]! |= 1 << (slot & 31);
   }
 }

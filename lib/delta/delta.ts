@@ -1,4 +1,4 @@
-import { BlockTable } from "./block-table.ts";
+import { BlockTable, MIX } from "./block-table.ts";
 import { checkSignature } from "./check-signature.ts";
 import { type DeltaOp, MAX_LITERAL } from "./delta-op.ts";
 import { weakChecksum } from "./rolling-checksum.ts";
@@ -27,6 +27,7 @@ export class DeltaEncoder {
   #a = 0;
   #b = 0;
   #weakValid = false;
+  readonly #state = new Int32Array(2);
   #predicted: number;
   #runBlock = 0;
   #runCount = 0;
@@ -91,7 +92,7 @@ export class DeltaEncoder {
     const t = this.#table;
     const bs = t.blockSize;
     const buf = this.#buf;
-    const { head, next, weaks, shift } = t;
+    const { head, next, weaks, shift, filter, filterShift } = t;
     for (;;) {
       const avail = this.#end - this.#pos;
       if (this.#predicted >= 0) {
@@ -113,27 +114,37 @@ export class DeltaEncoder {
         this.#weakValid = true;
       }
       const limit = Math.min(this.#end - bs, this.#litStart + MAX_LITERAL);
+      const state = this.#state;
+      state[0] = this.#a;
+      state[1] = this.#b;
       let p = this.#pos;
-      let a = this.#a;
-      let b = this.#b;
       let found = -1;
       for (;;) {
-        const w = a | (b << 16);
-        let j = head[Math.imul(w, 0x9e3779b1) >>> shift]!;
-        while (j !== 0 && weaks[j - 1] !== w) j = next[j - 1]!;
-        if (j !== 0) {
-          found = t.find(w, blockDigest(buf, p, bs));
-          if (found >= 0) break;
+        p = rollToCandidate(
+          buf,
+          p,
+          limit,
+          bs,
+          state,
+          filter,
+          filterShift,
+          head,
+          shift,
+          next,
+          weaks,
+        );
+        if (p < 0) {
+          p = -p - 1;
+          break;
         }
-        if (p >= limit) break;
-        const out = buf[p]!;
-        a = (a - out + buf[p + bs]!) & 0xffff;
-        b = (b - bs * out + a) & 0xffff;
+        found = t.find(state[0]! | (state[1]! << 16), blockDigest(buf, p, bs));
+        if (found >= 0 || p >= limit) break;
+        rollOnce(buf, p, bs, state);
         p++;
       }
       this.#pos = p;
-      this.#a = a;
-      this.#b = b;
+      this.#a = state[0]!;
+      this.#b = state[1]!;
       if (found >= 0) {
         this.#match(found, bs);
       } else if (p - this.#litStart >= MAX_LITERAL) {
@@ -199,6 +210,56 @@ export class DeltaEncoder {
     this.#out = [];
     return out;
   }
+}
+
+/**
+ * Rolls the weak checksum (a, b in `state`) from window `p` on until a window whose checksum
+ * some block has (returns its offset) or `limit` (returns −limit − 1). The hot loop of the
+ * encoder: integer arithmetic and one filter load per byte, nothing allocated.
+ */
+function rollToCandidate(
+  buf: Uint8Array,
+  start: number,
+  limit: number,
+  bs: number,
+  state: Int32Array,
+  filter: Int32Array,
+  filterShift: number,
+  head: Int32Array,
+  shift: number,
+  next: Int32Array,
+  weaks: Int32Array,
+): number {
+  let a = state[0]!;
+  let b = state[1]!;
+  let p = start;
+  for (;;) {
+    const w = a | (b << 16);
+    const slot = Math.imul(w, MIX) >>> filterShift;
+    if ((filter[slot >>> 5]! & (1 << (slot & 31))) !== 0) {
+      let j = head[Math.imul(w, MIX) >>> shift]!;
+      while (j !== 0 && weaks[j - 1] !== w) j = next[j - 1]!;
+      if (j !== 0) break;
+    }
+    if (p >= limit) {
+      p = -p - 1;
+      break;
+    }
+    const out = buf[p]!;
+    a = (a - out + buf[p + bs]!) & 0xffff;
+    b = (b - bs * out + a) & 0xffff;
+    p++;
+  }
+  state[0] = a;
+  state[1] = b;
+  return p;
+}
+
+function rollOnce(buf: Uint8Array, p: number, bs: number, state: Int32Array): void {
+  const out = buf[p]!;
+  const a = (state[0]! - out + buf[p + bs]!) & 0xffff;
+  state[0] = a;
+  state[1] = (state[1]! - bs * out + a) & 0xffff;
 }
 
 /**
