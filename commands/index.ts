@@ -6,6 +6,8 @@ import Init from "./init.ts";
 import PeerAdd from "./peer/add.ts";
 import PeerList from "./peer/list.ts";
 import PeerRemove from "./peer/remove.ts";
+import Pull from "./pull.ts";
+import Push from "./push.ts";
 
 export const COMMANDS = {
   init: Init,
@@ -16,4 +18,6 @@ export const COMMANDS = {
   "arena:add": ArenaAdd,
   "arena:remove": ArenaRemove,
   "arena:list": ArenaList,
+  push: Push,
+  pull: Pull,
 };

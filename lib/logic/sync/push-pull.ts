@@ -1,0 +1,126 @@
+import { mkdir } from "node:fs/promises";
+import { loadIdentity } from "../../config/identity.ts";
+import type { PeerPaths } from "../../config/paths.ts";
+import type { Config, PeerConfig } from "../../config/types.ts";
+import { ArenaPath } from "../../model/arena-path.ts";
+import { RealizeError } from "../../model/errors.ts";
+import type { TransferDirection, TransferSummary } from "../../model/transfer.ts";
+import { RpcConnection } from "../../network/rpc-connection.ts";
+import { tlsDial } from "../../network/tls-transport.ts";
+import { IndexDb } from "../../storage/index-db.ts";
+import type { JobObserver } from "./job-state.ts";
+import { localEndpoints } from "./local-arena.ts";
+import { RemoteDestination } from "./remote-destination.ts";
+import { RemoteSource } from "./remote-source.ts";
+import { runTransfer } from "./transfer.ts";
+
+/** A push or pull as the user asked for it (CLI.md). */
+export interface PushPullRequest {
+  direction: TransferDirection;
+  arena: string;
+  peer: string;
+  /** Paths within the arena; empty for all of it. */
+  paths: readonly string[];
+  dryRun?: boolean;
+  move?: boolean;
+  /** Stop cleanly after this long (--max-duration); the next run resumes. */
+  maxDurationMs?: number;
+  /** Stops the job cleanly when aborted (SIGINT/SIGTERM). */
+  signal?: AbortSignal;
+  observer?: JobObserver;
+}
+
+/** The configured peer to dial, or the usage error that says why it cannot be dialled. */
+function dialTarget(
+  config: Config,
+  name: string,
+): PeerConfig & { address: NonNullable<PeerConfig["address"]> } {
+  const peer = config.peers[name];
+  if (!peer) {
+    throw new RealizeError("unknown_peer", `peer ${name} is not in the config ${config.file}`, {
+      peer: name,
+      file: config.file,
+    });
+  }
+  if (!peer.address) {
+    throw new RealizeError(
+      "usage",
+      `peer ${name} has no address in ${config.file}, so it cannot be dialled; add one with \`realize peer remove ${name}\` and \`realize peer add ${name} --pubkey … --address HOST:PORT\`, or run the command on ${name}`,
+      { peer: name, file: config.file },
+    );
+  }
+  return { ...peer, address: peer.address };
+}
+
+/** Validates the PATH arguments; a bad one is a usage error naming it (nothing touched). */
+function scopeOf(paths: readonly string[]): ArenaPath[] {
+  return paths.map((p) => ArenaPath.parse(p.replace(/\/+$/, "")));
+}
+
+/**
+ * Runs one push or pull against a peer running `realize serve`: dials it over pinned-key
+ * TLS, then moves what differs (runTransfer). Usage problems (unknown arena or peer, bad
+ * path) throw before anything is touched; a lost peer throws; per-file failures are in
+ * the summary.
+ */
+export async function pushPull(
+  paths: PeerPaths,
+  config: Config,
+  request: PushPullRequest,
+): Promise<TransferSummary> {
+  const scope = scopeOf(request.paths);
+  const target = dialTarget(config, request.peer);
+  if (!config.arenas[request.arena]) {
+    throw new RealizeError(
+      "unknown_arena",
+      `arena ${request.arena} is not in the config ${config.file}`,
+      {
+        arena: request.arena,
+        file: config.file,
+      },
+    );
+  }
+  const identity = await loadIdentity(paths);
+  await mkdir(paths.stateDir, { recursive: true, mode: 0o700 });
+  const index = IndexDb.open(paths.stateDir);
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  request.signal?.addEventListener("abort", onAbort, { once: true });
+  const timer =
+    request.maxDurationMs === undefined ? undefined : setTimeout(onAbort, request.maxDurationMs);
+  let connection: RpcConnection | undefined;
+  try {
+    const local = await localEndpoints(config, index, request.arena);
+    const link = await tlsDial({ identity: { ...identity, name: config.peer.name }, peer: target });
+    connection = new RpcConnection(link);
+    await connection.ready;
+    const conn = connection;
+    const remoteSource = new RemoteSource(conn, request.arena);
+    const remoteDestination = new RemoteDestination(conn, request.arena);
+    const [source, destination] =
+      request.direction === "push"
+        ? [local.source, remoteDestination]
+        : [remoteSource, local.destination];
+    try {
+      return await runTransfer(source, destination, {
+        arena: request.arena,
+        peer: request.peer,
+        direction: request.direction,
+        scope,
+        dryRun: request.dryRun,
+        move: request.move,
+        stop: stop.signal,
+        wireBytes: () => conn.bytes.read + conn.bytes.written,
+        observer: request.observer,
+      });
+    } finally {
+      await destination.release().catch(() => {});
+    }
+  } finally {
+    if (timer) clearTimeout(timer);
+    request.signal?.removeEventListener("abort", onAbort);
+    connection?.close();
+    await connection?.closed;
+    index.close();
+  }
+}
