@@ -72,12 +72,25 @@ function signature(data: Uint8Array, blockSize: number, strongLength = 16): Sign
   return builder.finish();
 }
 
-function delta(sig: Signature, data: Uint8Array): { ops: DeltaOp[]; literal: number } {
+/**
+ * Encodes `data`; keeps the ops only when asked, since a sender streams them out and drops
+ * them (holding 64 MiB of literals would time the garbage collector, not the encoder).
+ */
+function delta(
+  sig: Signature,
+  data: Uint8Array,
+  keep = false,
+): { ops: DeltaOp[]; count: number; literal: number } {
   const encoder = new DeltaEncoder(sig);
   const ops: DeltaOp[] = [];
-  for (const c of chunks(data)) ops.push(...encoder.update(c));
-  ops.push(...encoder.finish());
-  return { ops, literal: encoder.literalBytes };
+  let count = 0;
+  const take = (decided: DeltaOp[]) => {
+    count += decided.length;
+    if (keep) ops.push(...decided);
+  };
+  for (const c of chunks(data)) take(encoder.update(c));
+  take(encoder.finish());
+  return { ops, count, literal: encoder.literalBytes };
 }
 
 const wireBytes = (ops: DeltaOp[]): number => ops.reduce((n, op) => n + encode(op).length, 0);
@@ -100,6 +113,7 @@ function rsyncBytes(base: Uint8Array, edited: Uint8Array) {
   try {
     writeFileSync(join(dir, "dst"), base);
     writeFileSync(join(dir, "src"), edited);
+    spawnSync("sync");
     const start = performance.now();
     const run = spawnSync(
       "bash",
@@ -169,9 +183,9 @@ async function main(): Promise<void> {
   ] as const) {
     const d = await timed(runs, () => delta(sig.result, content));
     if (content === edited) editedDelta = d;
-    row(name, content.length, d, `| ${d.result.literal} | ${d.result.ops.length} |`);
+    row(name, content.length, d, `| ${d.result.literal} | ${d.result.count} |`);
   }
-  const { ops } = delta(sig.result, edited);
+  const { ops } = delta(sig.result, edited, true);
   const out = new Uint8Array(size);
   const patched = await timed(runs, () =>
     applyDelta(
@@ -192,7 +206,7 @@ async function main(): Promise<void> {
   for (const strongLength of [16, 8]) {
     const s = signature(base, blockSize, strongLength);
     const sigBytes = encode(signatureToWire(s)).length;
-    const deltaBytes = wireBytes(delta(s, edited).ops);
+    const deltaBytes = wireBytes(delta(s, edited, true).ops);
     rows.push([`realize, strong ${strongLength} B`, sigBytes + deltaBytes]);
     console.log(
       `| realize, strong ${strongLength} B | ${sigBytes} | ${deltaBytes} | ${sigBytes + deltaBytes} |`,

@@ -112,6 +112,25 @@ describe("DeltaEncoder with applyDelta", () => {
     expect(literalBytes).toBe(512);
   });
 
+  test("keeps searching after a weak match whose strong hash differs", async () => {
+    const block = noise(BS, 21);
+    block.set([100, 100, 100], 10);
+    const lookalike = block.slice();
+    lookalike.set([101, 98, 101], 10);
+    const from = concat(noise(BS, 22), block);
+    const to = concat(lookalike, noise(7, 23), block);
+    const sig = new SignatureBuilder(BS).update(from).finish();
+    expect(sig.blocks[1]!.weak).toBe(
+      new SignatureBuilder(BS).update(lookalike).finish().blocks[0]!.weak,
+    );
+    const { ops, rebuilt } = await roundTrip(from, to);
+    expect(rebuilt).toEqual(to);
+    expect(ops.map((op) => (op.op === "literal" ? op.data.length : op))).toEqual([
+      BS + 7,
+      { op: "copy", block: 1 },
+    ]);
+  });
+
   test("coalesces repeated blocks into runs", async () => {
     const { ops, literalBytes } = await roundTrip(new Uint8Array(4096), new Uint8Array(8192));
     expect(literalBytes).toBe(0);

@@ -24,10 +24,9 @@ export class DeltaEncoder {
   #litStart = 0;
   #pos = 0;
   #end = 0;
-  #a = 0;
-  #b = 0;
+  /** The weak checksum's sums a and b over the window at #pos, while #weakValid. */
+  readonly #sums = new Int32Array(2);
   #weakValid = false;
-  readonly #state = new Int32Array(2);
   #predicted: number;
   #runBlock = 0;
   #runCount = 0;
@@ -92,7 +91,7 @@ export class DeltaEncoder {
     const t = this.#table;
     const bs = t.blockSize;
     const buf = this.#buf;
-    const { head, next, weaks, shift, filter, filterShift } = t;
+    const sums = this.#sums;
     for (;;) {
       const avail = this.#end - this.#pos;
       if (this.#predicted >= 0) {
@@ -109,42 +108,25 @@ export class DeltaEncoder {
       if (avail < bs) return;
       if (!this.#weakValid) {
         const packed = weakChecksum(buf, this.#pos, bs);
-        this.#a = packed & 0xffff;
-        this.#b = packed >>> 16;
+        sums[0] = packed & 0xffff;
+        sums[1] = packed >>> 16;
         this.#weakValid = true;
       }
       const limit = Math.min(this.#end - bs, this.#litStart + MAX_LITERAL);
-      const state = this.#state;
-      state[0] = this.#a;
-      state[1] = this.#b;
       let p = this.#pos;
       let found = -1;
       for (;;) {
-        p = rollToCandidate(
-          buf,
-          p,
-          limit,
-          bs,
-          state,
-          filter,
-          filterShift,
-          head,
-          shift,
-          next,
-          weaks,
-        );
+        p = rollToCandidate(buf, p, limit, sums, t);
         if (p < 0) {
           p = -p - 1;
           break;
         }
-        found = t.find(state[0]! | (state[1]! << 16), blockDigest(buf, p, bs));
+        found = t.find(sums[0]! | (sums[1]! << 16), blockDigest(buf, p, bs));
         if (found >= 0 || p >= limit) break;
-        rollOnce(buf, p, bs, state);
+        rollOnce(buf, p, bs, sums);
         p++;
       }
       this.#pos = p;
-      this.#a = state[0]!;
-      this.#b = state[1]!;
       if (found >= 0) {
         this.#match(found, bs);
       } else if (p - this.#litStart >= MAX_LITERAL) {
@@ -213,25 +195,21 @@ export class DeltaEncoder {
 }
 
 /**
- * Rolls the weak checksum (a, b in `state`) from window `p` on until a window whose checksum
- * some block has (returns its offset) or `limit` (returns −limit − 1). The hot loop of the
- * encoder: integer arithmetic and one filter load per byte, nothing allocated.
+ * Rolls the weak checksum (sums a, b) from the window at `start` on, until a window whose
+ * checksum some block has (returns its offset) or the window at `limit` (returns
+ * −limit − 1). The encoder's hot loop: integer arithmetic and one filter load per byte,
+ * nothing allocated; a function of its own so the JIT compiles it as one tight loop.
  */
 function rollToCandidate(
   buf: Uint8Array,
   start: number,
   limit: number,
-  bs: number,
-  state: Int32Array,
-  filter: Int32Array,
-  filterShift: number,
-  head: Int32Array,
-  shift: number,
-  next: Int32Array,
-  weaks: Int32Array,
+  sums: Int32Array,
+  table: BlockTable,
 ): number {
-  let a = state[0]!;
-  let b = state[1]!;
+  const { blockSize: bs, filter, filterShift, head, shift, next, weaks } = table;
+  let a = sums[0]!;
+  let b = sums[1]!;
   let p = start;
   for (;;) {
     const w = a | (b << 16);
@@ -250,16 +228,16 @@ function rollToCandidate(
     b = (b - bs * out + a) & 0xffff;
     p++;
   }
-  state[0] = a;
-  state[1] = b;
+  sums[0] = a;
+  sums[1] = b;
   return p;
 }
 
-function rollOnce(buf: Uint8Array, p: number, bs: number, state: Int32Array): void {
+function rollOnce(buf: Uint8Array, p: number, bs: number, sums: Int32Array): void {
   const out = buf[p]!;
-  const a = (state[0]! - out + buf[p + bs]!) & 0xffff;
-  state[0] = a;
-  state[1] = (state[1]! - bs * out + a) & 0xffff;
+  const a = (sums[0]! - out + buf[p + bs]!) & 0xffff;
+  sums[0] = a;
+  sums[1] = (sums[1]! - bs * out + a) & 0xffff;
 }
 
 /**
