@@ -9,8 +9,8 @@ export const MIX = 0x9e3779b1;
 /**
  * The sender's index over a receiver's signature: full-size blocks by weak checksum in a
  * chained hash table of typed arrays (no objects in the hot path), strong hashes packed,
- * and in front of it a bit filter of at most 256 KiB (so it stays in cache), ≥ 32 bits per
- * block, that rules out nearly every offset of non-matching content with one load.
+ * and in front of it a bit filter (32 bits per block, at most 256 KiB so it stays in cache)
+ * that rules out nearly every offset of non-matching content with one load.
  * Blocks with the same weak and strong hash are kept once (the first), and a bucket holds
  * at most MAX_CHAIN blocks, so a lookup costs O(1) whatever the signature; a dropped
  * block only means a match may be missed, never a wrong match.
@@ -76,15 +76,6 @@ export class BlockTable {
       this.weaks[index] === (weak | 0) &&
       sameStrong(digest, this.strongs, index * this.strongLength, this.strongLength)
     );
-  }
-
-  /** True when some full-size block has this weak checksum (the cheap first test). */
-  hasWeak(weak: number): boolean {
-    const w = weak | 0;
-    for (let j = this.head[this.bucket(w)]!; j !== 0; j = this.next[j - 1]!) {
-      if (this.weaks[j - 1] === w) return true;
-    }
-    return false;
   }
 
   /** A full-size block with this weak checksum whose strong hash matches `digest`, or −1. */
