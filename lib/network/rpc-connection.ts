@@ -34,6 +34,11 @@ export interface RpcConnectionOptions {
   helloTimeoutMs?: number;
   /** The version announced in the hello; only tests change it. */
   version?: number;
+  /**
+   * The peer broke the protocol (a bad frame or message, "protocol") or speaks another
+   * version ("version_mismatch"); called once, before the connection closes. For metrics.
+   */
+  onViolation?: (reason: RealizeError) => void;
 }
 
 /**
@@ -329,6 +334,7 @@ export class RpcConnection {
   /** The peer broke the protocol: log, tell it why, close. */
   private violation(reason: RealizeError): void {
     if (this.state === "closed") return;
+    this.options.onViolation?.(reason);
     this.logger.log("warn", "closing connection", this.fields(reason));
     this.close(reason);
   }
@@ -336,6 +342,7 @@ export class RpcConnection {
   /** The link broke (a bad frame, an I/O error) or ended under us. */
   private lost(reason: RealizeError | undefined): void {
     if (this.state === "closed") return;
+    if (reason?.code === "protocol") this.options.onViolation?.(reason);
     const event = reason?.code === "protocol" ? "closing connection" : "connection lost";
     this.logger.log(reason ? "warn" : "info", event, this.fields(reason));
     this.shutdown(
