@@ -13,15 +13,18 @@ import { Blake2b } from "./blake2b.ts";
 /**
  * Bytes per Merkle leaf: 64 KiB. The last leaf of a file may be shorter.
  *
- * Why 64 KiB (measured with bench/hash, see bench/hash/RESULTS.md):
- * - Verification granularity: an on-demand read of an unreal file must fetch and verify
- *   whole leaves. The kernel sends FUSE reads of up to 128 KiB, so a read touches at most
- *   three 64 KiB leaves and over-fetches at most 2 × 64 KiB.
- * - Per-call overhead: each leaf costs about 5 µs of N-API calls (hasher, update, digest)
- *   and adds one inner node of about 4 µs, against about 80 µs to hash 64 KiB. At 64 KiB
- *   that is within the 10% budget of the benchmark; 16 KiB leaves would spend 4× more.
- * - Proof size: a range proof holds at most two 32-byte hashes per tree level, so at most
- *   2 × 14 × 32 = 896 bytes for a 1 GiB file, under 1.4% of one leaf.
+ * Why 64 KiB (measured with bench/hash/leaf-size.ts and run.ts, see bench/hash/RESULTS.md):
+ * - Per-call overhead: every leaf costs about 5 µs beyond the hashing itself (creating
+ *   the native hasher, the prefix, the digest, and one inner node), against about 77 µs to
+ *   hash 64 KiB. Merkle over raw BLAKE2b-256, in memory: 16 KiB 0.80, 32 KiB 0.87,
+ *   64 KiB 0.94, 128 KiB 0.97, 256 KiB 0.98. 64 KiB is the smallest leaf that keeps
+ *   hashFile within 10% of the raw call.
+ * - Verification granularity: an on-demand read of an unreal file fetches and verifies
+ *   whole leaves, so a small random read (a database page, a tar header) costs at least one
+ *   leaf from a peer: smaller is better here, and 128 KiB would double it. FUSE reads come
+ *   in at most 128 KiB, so a read touches at most three 64 KiB leaves.
+ * - Proof size: one 32-byte hash per tree level for a single leaf, at most two per level
+ *   for a range: for a 1 GiB file (14 levels) at most 896 bytes, 1.4% of one leaf.
  * - Index size: the leaf hashes of a file are 1/2048 of its size.
  */
 export const LEAF_SIZE = 64 * 1024;
