@@ -24,7 +24,7 @@ const ALLOWED: Record<string, string[]> = {
   network: ["model", "hash", "delta", "config"],
   logic: ["model", "hash", "delta", "config", "storage", "network"],
   ui: ["model", "config"],
-  cli: ["model", "config", "ui"],
+  cli: ["model", "hash", "delta", "config", "storage", "network", "logic", "ui"],
   commands: ["model", "hash", "delta", "config", "storage", "network", "logic", "ui", "cli"],
 };
 
