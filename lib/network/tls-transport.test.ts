@@ -19,6 +19,7 @@ const log = capturingLogger();
 const probe = new TestProbe();
 const server = new RpcServer({ service: testService(probe), logger: log });
 const accepted: Link[] = [];
+const refusedCodes: string[] = [];
 let household = [alpha.pinned];
 let listener: TlsListener;
 let betaAt: DialTarget;
@@ -83,6 +84,7 @@ beforeAll(async () => {
       accepted.push(link);
       server.accept(link);
     },
+    onRefused: (reason) => refusedCodes.push(reason.code),
   });
   betaAt = { ...beta.pinned, address: listener.address };
 });
@@ -96,6 +98,7 @@ beforeEach(() => {
   household = [alpha.pinned];
   log.entries.length = 0;
   accepted.length = 0;
+  refusedCodes.length = 0;
   probe.calls = 0;
 });
 
@@ -125,6 +128,7 @@ describe("TLS links with pinned keys", () => {
     expect(entry?.fields).toMatchObject({ code: "unknown_key", key: mallory.pinned.pubkey });
     expect(String(entry?.fields.address)).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(accepted).toHaveLength(0);
+    expect(refusedCodes).toEqual(["unknown_key"]);
     expect(probe.calls).toBe(0);
     await goodPeerServed();
   });
@@ -208,6 +212,7 @@ describe("TLS links with pinned keys", () => {
     await until(() => refusals().length > 0);
     expect(refusals()[0]?.fields).toMatchObject({ code: "tls" });
     expect(String(refusals()[0]?.fields.reason)).toContain("TLS 1.3");
+    expect(refusedCodes).toEqual(["tls"]);
     expect(String(refusals()[0]?.fields.address)).toMatch(/^127\.0\.0\.1:\d+$/);
     await goodPeerServed();
   });

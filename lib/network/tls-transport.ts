@@ -101,6 +101,8 @@ export interface TlsListenOptions {
   onLink: (link: Link) => void;
   /** Time a client has to finish the TLS handshake. Default 10 s. */
   handshakeTimeoutMs?: number;
+  /** Called for each client turned away: "unknown_key", or "tls" for a failed handshake. */
+  onRefused?: (reason: RealizeError) => void;
 }
 
 /** A listening TLS endpoint. */
@@ -134,6 +136,7 @@ export function tlsListen(options: TlsListenOptions): Promise<TlsListener> {
         reason: peer.message,
         key: peer.data.key,
       });
+      options.onRefused?.(peer);
       refuse(socket, peer);
       return;
     }
@@ -150,6 +153,7 @@ export function tlsListen(options: TlsListenOptions): Promise<TlsListener> {
         ? `client offers no TLS 1.3 (${error.message})`
         : error.message;
     logger.log("warn", "TLS handshake failed", { address, code: "tls", reason });
+    options.onRefused?.(new RealizeError("tls", `TLS handshake failed: ${reason}`, { address }));
   });
   return new Promise((resolve, reject) => {
     server.once("error", (error) =>
