@@ -24,6 +24,7 @@ export const EXIT_BY_CODE: Record<ErrorCode, number> = {
   not_found: EXIT.failed,
   unreachable: EXIT.failed,
   address_in_use: EXIT.failed,
+  already_running: EXIT.failed,
   unknown_key: EXIT.failed,
   key_mismatch: EXIT.failed,
   tls: EXIT.failed,
@@ -49,6 +50,8 @@ export const HINT_BY_CODE: Partial<Record<ErrorCode, string>> = {
   unknown_arena: "`realize arena list` shows the arenas; `realize arena add` adds one",
   unreachable: "check that `realize serve` runs on that peer and that its address is right",
   address_in_use: "another process listens there; change `metrics` or `listen` in the config",
+  already_running:
+    "`realize status` talks to the running daemon; stop it (SIGTERM) before starting another",
   unknown_key: "add this peer's key on the other side with `realize peer add NAME --pubkey KEY`",
   key_mismatch: "compare the pubkey in the config with what `realize id` prints on that peer",
   version_mismatch: "run the same realize version on both peers",

@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   "not_found",
   "unreachable",
   "address_in_use",
+  "already_running",
   "unknown_key",
   "key_mismatch",
   "tls",
