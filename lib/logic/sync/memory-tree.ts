@@ -52,6 +52,8 @@ interface OpenFile {
 
 const READ_PIECE = LEAF_SIZE;
 const MODE_BITS = 0o777;
+const DEFAULT_MTIME = 1_000_000_000n;
+type Meta = { mtimeNs?: bigint; mode?: number };
 
 function mismatch(path: ArenaPath, what: string): RealizeError {
   return new RealizeError("hash_mismatch", `${path.text} ${what}; sync it again`, {
@@ -78,31 +80,24 @@ export class MemoryTree implements TreeSource, TreeDestination {
   private readonly open = new Map<number, OpenFile>();
   private nextToken = 1;
 
-  /** Puts a file (and its missing parent directories). */
-  setFile(path: string, data: Uint8Array, meta: { mtimeNs?: bigint; mode?: number } = {}): void {
-    this.place(ArenaPath.parse(path), {
-      kind: "file",
-      data: Uint8Array.from(data),
-      mtimeNs: meta.mtimeNs ?? 1_000_000_000n,
-      mode: meta.mode ?? 0o644,
-    });
+  /** Puts a file (and its missing parent directories); the set* helpers build test trees. */
+  setFile(path: string, data: Uint8Array, meta: Meta = {}): void {
+    const node = { kind: "file", data: Uint8Array.from(data), mode: 0o644 } as const;
+    this.place(ArenaPath.parse(path), { mtimeNs: DEFAULT_MTIME, ...node, ...meta });
   }
 
-  setDir(path: string, meta: { mtimeNs?: bigint; mode?: number } = {}): void {
+  setDir(path: string, meta: Meta = {}): void {
     this.place(ArenaPath.parse(path), {
       kind: "dir",
-      mtimeNs: meta.mtimeNs ?? 1_000_000_000n,
-      mode: meta.mode ?? 0o755,
+      mtimeNs: DEFAULT_MTIME,
+      mode: 0o755,
+      ...meta,
     });
   }
 
-  setLink(path: string, target: string, meta: { mtimeNs?: bigint } = {}): void {
-    this.place(ArenaPath.parse(path), {
-      kind: "symlink",
-      target,
-      mtimeNs: meta.mtimeNs ?? 1_000_000_000n,
-      mode: 0o777,
-    });
+  setLink(path: string, target: string, meta: Meta = {}): void {
+    const node = { kind: "symlink", target, mtimeNs: meta.mtimeNs ?? DEFAULT_MTIME } as const;
+    this.place(ArenaPath.parse(path), { ...node, mode: 0o777 });
   }
 
   /** The content of a file, or undefined. */
