@@ -1,0 +1,186 @@
+import { afterAll, beforeEach, describe, expect, test } from "bun:test";
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { ArenaPath } from "../../model/arena-path.ts";
+import { IndexDb } from "../../storage/index-db.ts";
+import { RealRoot } from "../../storage/real-root.ts";
+import { LocalDestination } from "./local-destination.ts";
+import { LocalSource } from "./local-source.ts";
+import { noise } from "./test-trees.ts";
+import { runTransfer } from "./transfer.ts";
+
+/**
+ * The engine over the real local endpoints: two arena roots on disk, one index each.
+ * Checks bytes, mtimes, modes, symlinks and empty directories on disk.
+ */
+const work = mkdtempSync(join(tmpdir(), "realize-local-sync-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+let n = 0;
+let src: string;
+let dst: string;
+let srcIndex: IndexDb;
+let dstIndex: IndexDb;
+
+beforeEach(() => {
+  n++;
+  src = join(work, `src${n}`);
+  dst = join(work, `dst${n}`);
+  mkdirSync(src);
+  mkdirSync(dst);
+  srcIndex = IndexDb.open(join(work, `state-src${n}`));
+  dstIndex = IndexDb.open(join(work, `state-dst${n}`));
+});
+
+async function sync(scope: string[] = [], options: { move?: boolean } = {}) {
+  const source = new LocalSource({ name: "a", root: await RealRoot.open(src), index: srcIndex });
+  const destination = new LocalDestination({
+    name: "a",
+    root: await RealRoot.open(dst),
+    index: dstIndex,
+  });
+  try {
+    return await runTransfer(source, destination, {
+      arena: "a",
+      peer: "p",
+      direction: "push",
+      scope: scope.map((s) => ArenaPath.parse(s)),
+      move: options.move,
+    });
+  } finally {
+    await destination.release();
+  }
+}
+
+function write(path: string, data: string | Uint8Array, mode = 0o644) {
+  mkdirSync(join(src, path, ".."), { recursive: true });
+  writeFileSync(join(src, path), data);
+  chmodSync(join(src, path), mode);
+}
+
+/** Every path under `dir` with kind, content hash-free description and metadata. */
+function snapshot(dir: string): string[] {
+  const out: string[] = [];
+  const visit = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      const st = lstatSync(p, { bigint: true });
+      const rel = relative(dir, p);
+      if (st.isSymbolicLink()) out.push(`link ${rel} -> ${readlinkSync(p)}`);
+      else if (st.isDirectory()) {
+        out.push(`dir ${rel}`);
+        visit(p);
+      } else {
+        const bytes = readFileSync(p);
+        out.push(
+          `file ${rel} ${bytes.length} ${Bun.hash(bytes)} ${st.mtimeNs} ${(Number(st.mode) & 0o777).toString(8)}`,
+        );
+      }
+    }
+  };
+  visit(dir);
+  return out;
+}
+
+describe("transfer between two local roots", () => {
+  test("a tree with odd names, empty files, links and empty dirs arrives identical, then nothing is sent", async () => {
+    write("a b/c d.txt", "spaces");
+    write("été/ü.txt", "unicode");
+    write("-rf", "leading dash", 0o755);
+    write("empty", "");
+    write("deep/1/2/3/4/5/6/7/8/leaf", "deep");
+    write("big.bin", noise(3 * 1024 * 1024 + 17, 1));
+    mkdirSync(join(src, "empty-dir/inner"), { recursive: true });
+    symlinkSync("../a b/c d.txt", join(src, "deep/link"));
+    symlinkSync("/etc/passwd", join(src, "abs-link"));
+    utimesSync(join(src, "empty"), 1_000_000, 1_234_567.891);
+    const first = await sync();
+    expect(first.failed).toEqual([]);
+    expect(snapshot(dst)).toEqual(snapshot(src));
+    expect(first.files.sent).toBe(8);
+    const second = await sync();
+    expect(second.files).toEqual({ total: 8, sent: 0, unchanged: 8, failed: 0 });
+    expect(second.bytes.sent).toBe(0);
+  });
+
+  test("an in-place edit of a big file sends about one leaf and keeps the rest", async () => {
+    const data = noise(4 * 1024 * 1024, 2);
+    write("f", data);
+    await sync();
+    data.fill(7, 1_000_000, 1_000_100);
+    write("f", data);
+    const s = await sync();
+    expect(s.files.sent).toBe(1);
+    expect(s.bytes.sent).toBeLessThanOrEqual(2 * 64 * 1024);
+    expect(readFileSync(join(dst, "f")).equals(Buffer.from(data))).toBe(true);
+  });
+
+  test("an insertion at the start of a big file goes by delta", async () => {
+    const data = noise(4 * 1024 * 1024, 3);
+    write("f", data);
+    await sync();
+    const shifted = Buffer.concat([Buffer.from("inserted text"), data]);
+    write("f", shifted);
+    const s = await sync();
+    expect(s.bytes.sent).toBeLessThan(200 * 1024);
+    expect(readFileSync(join(dst, "f")).equals(shifted)).toBe(true);
+  });
+
+  test("a directory replaced by a symlink at the destination is refused by name, nothing written through it", async () => {
+    write("d/x.txt", "x");
+    write("d/y.txt", "y");
+    const outside = join(work, `outside${n}`);
+    mkdirSync(outside);
+    symlinkSync(outside, join(dst, "d"));
+    const s = await sync();
+    expect(s.failed.map((f) => f.path).sort()).toEqual(["d", "d/x.txt", "d/y.txt"]);
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  test("--move deletes sources only after the copy verified, then empty dirs", async () => {
+    write("m/one", "1");
+    write("m/two", noise(300 * 1024, 4));
+    const s = await sync([], { move: true });
+    expect(s.failed).toEqual([]);
+    expect(readdirSync(src)).toEqual([]);
+    expect(readFileSync(join(dst, "m/one"), "utf8")).toBe("1");
+  });
+
+  test("a PATH pushes only that subtree, with its parent directories", async () => {
+    write("x/y/z.txt", "z");
+    write("other.txt", "o");
+    const s = await sync(["x/y"]);
+    expect(s.failed).toEqual([]);
+    expect(snapshot(dst).map((l) => l.split(" ").slice(0, 2).join(" "))).toEqual([
+      "dir x",
+      "dir x/y",
+      "file x/y/z.txt",
+    ]);
+  });
+
+  test("a corrupt partial at the destination is repaired, not trusted", async () => {
+    const data = noise(1024 * 1024, 5);
+    write("p.bin", data);
+    const partial = Buffer.from(data);
+    partial.fill(0, 100_000, 200_000);
+    writeFileSync(join(dst, ".p.bin.realize-partial"), partial.subarray(0, 700_000));
+    const s = await sync();
+    expect(s.failed).toEqual([]);
+    expect(readFileSync(join(dst, "p.bin")).equals(Buffer.from(data))).toBe(true);
+    expect(s.bytes.sent).toBeLessThan(data.length - 400_000);
+    expect(readdirSync(dst)).toEqual(["p.bin"]);
+  });
+});
