@@ -77,6 +77,13 @@ export abstract class TransferCommand extends RealizeCommand {
       if (typeof parsed === "string") throw usageError(`--max-duration: ${parsed}`);
       maxDurationMs = parsed;
     }
+    let maxRate: number | undefined;
+    if (flags["max-rate"] !== undefined) {
+      const { parseRate } = await import("../config/size.ts");
+      const parsed = parseRate(flags["max-rate"]);
+      if (typeof parsed === "string") throw usageError(`--max-rate: ${parsed}`);
+      maxRate = parsed;
+    }
     if (flags.background) {
       throw usageError("--background needs a running `realize serve`; it is not available yet");
     }
@@ -97,6 +104,7 @@ export abstract class TransferCommand extends RealizeCommand {
       dryRun: flags["dry-run"],
       move: flags.move,
       maxDurationMs,
+      maxRate,
       signal: stop.signal,
       observer: { progress: (p) => reporter.progress(p), file: (f) => reporter.file(f) },
     });

@@ -5,6 +5,7 @@ import type { Config, PeerConfig } from "../../config/types.ts";
 import { ArenaPath } from "../../model/arena-path.ts";
 import { RealizeError } from "../../model/errors.ts";
 import type { TransferDirection, TransferSummary } from "../../model/transfer.ts";
+import { limitLink } from "../../network/limit-link.ts";
 import { RpcConnection } from "../../network/rpc-connection.ts";
 import { tlsDial } from "../../network/tls-transport.ts";
 import { IndexDb } from "../../storage/index-db.ts";
@@ -25,6 +26,8 @@ export interface PushPullRequest {
   move?: boolean;
   /** Stop cleanly after this long (--max-duration); the next run resumes. */
   maxDurationMs?: number;
+  /** Cap in bytes/s on this job's connection (--max-rate); default: the peer's max_rate. */
+  maxRate?: number;
   /** Stops the job cleanly when aborted (SIGINT/SIGTERM). */
   signal?: AbortSignal;
   observer?: JobObserver;
@@ -91,8 +94,12 @@ export async function pushPull(
   let connection: RpcConnection | undefined;
   try {
     const local = await localEndpoints(config, index, request.arena);
-    const link = await tlsDial({ identity: { ...identity, name: config.peer.name }, peer: target });
-    connection = new RpcConnection(link);
+    const dialled = await tlsDial({
+      identity: { ...identity, name: config.peer.name },
+      peer: target,
+    });
+    const rate = request.maxRate ?? target.maxRate;
+    connection = new RpcConnection(rate ? limitLink(dialled, rate) : dialled);
     await connection.ready;
     const conn = connection;
     const remoteSource = new RemoteSource(conn, request.arena);
