@@ -14,10 +14,10 @@ import { Blake2b } from "./blake2b.ts";
  * Bytes per Merkle leaf: 64 KiB. The last leaf of a file may be shorter.
  *
  * Why 64 KiB (measured with bench/hash/leaf-size.ts and run.ts, see bench/hash/RESULTS.md):
- * - Per-call overhead: every leaf costs about 5 µs beyond the hashing itself (creating
- *   the native hasher, the prefix, the digest, and one inner node), against about 77 µs to
- *   hash 64 KiB. Merkle over raw BLAKE2b-256, in memory: 16 KiB 0.80, 32 KiB 0.87,
- *   64 KiB 0.94, 128 KiB 0.97, 256 KiB 0.98. 64 KiB is the smallest leaf that keeps
+ * - Per-call overhead: every leaf costs about 6 µs beyond the hashing itself (creating
+ *   the native hasher, the prefix, the digest, and one inner node), against about 78 µs to
+ *   hash 64 KiB. Merkle over raw BLAKE2b-256, in memory: 16 KiB 0.78, 32 KiB 0.87,
+ *   64 KiB 0.92, 128 KiB 0.97, 256 KiB 0.97. 64 KiB is the smallest leaf that keeps
  *   hashFile within 10% of the raw call.
  * - Verification granularity: an on-demand read of an unreal file fetches and verifies
  *   whole leaves, so a small random read (a database page, a tar header) costs at least one
