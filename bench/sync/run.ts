@@ -1,0 +1,151 @@
+/**
+ * Sync benchmark: realize push vs rsync (to an rsync daemon on loopback), same data, same
+ * run. Scenarios (issue goals in brackets):
+ *   (a) one big random file, first push          [time ≤ 0.7× rsync]
+ *   (b) the same after 16 scattered 64 KiB edits  [time ≤ 0.5×, bytes ≤ 1.2× rsync]
+ *   (c) 20,000 files of 4 KiB in 200 dirs, first  [files/s ≥ 1.5× rsync]
+ *   (d) the same, nothing changed                 [time ≤ 0.3× rsync]
+ * Usage: bun bench/sync/run.ts [--big 1GiB] [--files 20000] [--keep]
+ * Needs rsync (REALIZE_SETUP_BENCH=1 bash scripts/setup.sh installs it).
+ */
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { RealizePair } from "./realize-pair.ts";
+import { RsyncDaemon } from "./rsync-daemon.ts";
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+};
+const UNITS: Record<string, number> = { KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+const sizeOf = (t: string) => {
+  const m = t.match(/^(\d+)(KiB|MiB|GiB)?$/);
+  if (!m) throw new Error(`bad size ${t}`);
+  return Number(m[1]) * (UNITS[m[2] ?? ""] ?? 1);
+};
+const BIG = sizeOf(arg("big", "1GiB"));
+const FILES = Number(arg("files", "20000"));
+const REPO = resolve(import.meta.dir, "../..");
+
+const work = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), "realize-bench-sync-"));
+
+function randomFile(path: string, size: number, seed: number): void {
+  const fd = openSync(path, "w");
+  const chunk = new Uint8Array(4 * 1024 * 1024);
+  let x = seed >>> 0 || 1;
+  for (let done = 0; done < size; ) {
+    const words = new Uint32Array(chunk.buffer);
+    for (let i = 0; i < words.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      words[i] = x >>> 0;
+    }
+    const n = Math.min(chunk.length, size - done);
+    writeSync(fd, chunk, 0, n);
+    done += n;
+  }
+  closeSync(fd);
+}
+
+function scatteredEdits(path: string, size: number): void {
+  const fd = openSync(path, "r+");
+  const patch = new Uint8Array(64 * 1024).fill(0x5a);
+  for (let i = 0; i < 16; i++) {
+    const offset = Math.floor(((i + 0.37) / 16) * (size - patch.length));
+    writeSync(fd, patch, 0, patch.length, offset);
+  }
+  closeSync(fd);
+}
+
+function smallTree(dir: string, files: number): void {
+  const perDir = Math.ceil(files / 200);
+  for (let d = 0; d < 200; d++) mkdirSync(join(dir, `d${d}`), { recursive: true });
+  for (let i = 0; i < files; i++) {
+    const data = new Uint8Array(4096);
+    new DataView(data.buffer).setUint32(0, i);
+    data.fill(i % 251, 4);
+    writeFileSync(join(dir, `d${Math.floor(i / perDir)}`, `f${i}.bin`), data);
+  }
+}
+
+interface Row {
+  name: string;
+  realize: { seconds: number; sent: number; wire: number };
+  rsync: { seconds: number; bytesSent: number; literal: number };
+  goal: string;
+}
+
+const fmtMB = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  const bigSrc = join(work, "big-src");
+  const smallSrc = join(work, "small-src");
+  mkdirSync(bigSrc);
+  mkdirSync(smallSrc);
+  console.error(`bench: writing ${fmtMB(BIG)} and ${FILES} small files in ${work}`);
+  randomFile(join(bigSrc, "big.bin"), BIG, 42);
+  smallTree(smallSrc, FILES);
+  await Bun.sleep(2500); // let the source files age past the racy-timestamp window
+
+  const rsyncBig = await RsyncDaemon.start(
+    join(work, "rsync-big"),
+    join(work, "rsync-big/dst"),
+    18731,
+  );
+  const rsyncSmall = await RsyncDaemon.start(
+    join(work, "rsync-small"),
+    join(work, "rsync-small/dst"),
+    18732,
+  );
+  const pair = await RealizePair.start(REPO, join(work, "realize"), {
+    big: bigSrc,
+    small: smallSrc,
+  });
+  try {
+    const run = (name: string, arena: string, rsync: RsyncDaemon, src: string, goal: string) => {
+      const r = pair.push(arena);
+      const s = rsync.push(src);
+      rows.push({ name, realize: r, rsync: s, goal });
+      console.error(
+        `bench: ${name}: realize ${r.seconds.toFixed(2)} s, rsync ${s.seconds.toFixed(2)} s`,
+      );
+    };
+    run("(a) big file, first push", "big", rsyncBig, bigSrc, "time ≤ 0.7×");
+    scatteredEdits(join(bigSrc, "big.bin"), BIG);
+    await Bun.sleep(2500);
+    run("(b) 16 × 64 KiB edits", "big", rsyncBig, bigSrc, "time ≤ 0.5×, bytes ≤ 1.2×");
+    run(`(c) ${FILES} × 4 KiB, first push`, "small", rsyncSmall, smallSrc, "files/s ≥ 1.5×");
+    run("(d) nothing changed", "small", rsyncSmall, smallSrc, "time ≤ 0.3×");
+  } finally {
+    pair.stop();
+    rsyncBig.stop();
+    rsyncSmall.stop();
+    if (!process.argv.includes("--keep")) rmSync(work, { recursive: true, force: true });
+  }
+  console.log(
+    `big file ${fmtMB(BIG)}, ${FILES} small files; ${new Date().toISOString()}, ${readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1] ?? "?"}`,
+  );
+  console.log("");
+  console.log(
+    "| scenario | realize s | rsync s | time ratio | realize sent / wire | rsync literal / sent | bytes ratio (wire) | goal |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|---:|---|");
+  for (const r of rows) {
+    console.log(
+      `| ${r.name} | ${r.realize.seconds.toFixed(2)} | ${r.rsync.seconds.toFixed(2)} | ${(r.realize.seconds / r.rsync.seconds).toFixed(2)} | ${fmtMB(r.realize.sent)} / ${fmtMB(r.realize.wire)} | ${fmtMB(r.rsync.literal)} / ${fmtMB(r.rsync.bytesSent)} | ${(r.realize.wire / Math.max(1, r.rsync.bytesSent)).toFixed(2)} | ${r.goal} |`,
+    );
+  }
+}
+
+await main();
