@@ -1,6 +1,7 @@
 import { unlink } from "node:fs/promises";
 import { ioError, isRealizeError, RealizeError } from "../../model/errors.ts";
 import type { Logger } from "../../model/logger.ts";
+import { RpcConnection } from "../../network/rpc-connection.ts";
 import { RpcServer } from "../../network/rpc-server.ts";
 import type { Service } from "../../network/service.ts";
 import { unixDial, unixListen } from "../../network/unix-link.ts";
@@ -20,7 +21,9 @@ export interface ControlServer {
 export async function claimControlSocket(path: string): Promise<void> {
   try {
     const link = await unixDial(path);
-    link.stream.destroy();
+    const connection = new RpcConnection(link, { helloTimeoutMs: 2000 });
+    await connection.ready.catch(() => {});
+    connection.close();
   } catch (error) {
     if (!isRealizeError(error) || error.code !== "unreachable") throw error;
     if (error.data.errno === "ECONNREFUSED") {
@@ -39,14 +42,20 @@ export async function claimControlSocket(path: string): Promise<void> {
 
 /**
  * Serves `service` on the UNIX socket `path` (mode 0600) with the same framing and RPC as
- * between peers; every client is the peer "local". Call claimControlSocket first.
+ * between peers; every client is the peer "local". Call claimControlSocket first. CLI
+ * clients come and go (and may be killed mid-request), so their connection events are
+ * logged at debug level; errors stay errors.
  */
 export async function startControlServer(
   path: string,
   service: Service,
   logger: Logger,
 ): Promise<ControlServer> {
-  const server = new RpcServer({ service, logger });
+  const quiet: Logger = {
+    log: (level, message, fields) =>
+      logger.log(level === "error" ? level : "debug", message, fields),
+  };
+  const server = new RpcServer({ service, logger: quiet });
   const listener = await unixListen(path, (link) => server.accept(link));
   return {
     path,
