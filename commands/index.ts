@@ -6,8 +6,10 @@ import Init from "./init.ts";
 import PeerAdd from "./peer/add.ts";
 import PeerList from "./peer/list.ts";
 import PeerRemove from "./peer/remove.ts";
+import Ping from "./ping.ts";
 import Pull from "./pull.ts";
 import Push from "./push.ts";
+import Serve from "./serve.ts";
 
 export const COMMANDS = {
   init: Init,
@@ -20,4 +22,6 @@ export const COMMANDS = {
   "arena:list": ArenaList,
   push: Push,
   pull: Pull,
+  serve: Serve,
+  ping: Ping,
 };
