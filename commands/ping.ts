@@ -29,7 +29,7 @@ export default class Ping extends RealizeCommand {
     const { loadPeer } = await import("../lib/cli/load.ts");
     const { loadIdentity } = await import("../lib/config/identity.ts");
     const { pingPeer } = await import("../lib/logic/daemon/ping-peer.ts");
-    const { isRealizeError } = await import("../lib/model/errors.ts");
+    const { isRealizeError, RealizeError } = await import("../lib/model/errors.ts");
     const { paths, config } = await loadPeer(flags.config);
     const identity = await loadIdentity(paths);
     try {
@@ -43,18 +43,26 @@ export default class Ping extends RealizeCommand {
           : `${result.peer} ok ${result.rttMs.toFixed(1)} ms (${result.address})`,
       );
     } catch (error) {
-      if (!flags.json || !isRealizeError(error) || EXIT_BY_CODE[error.code] !== EXIT.failed) {
-        throw error;
+      if (!isRealizeError(error) || EXIT_BY_CODE[error.code] !== EXIT.failed) throw error;
+      if (flags.json) {
+        const { code, message } = error;
+        this.log(JSON.stringify({ peer: args.peer, ok: false, error: { code, message } }));
       }
-      this.log(
-        JSON.stringify({
-          peer: args.peer,
-          ok: false,
-          error: { code: error.code, message: error.message },
-        }),
+      const reason = REASONS[error.code] ?? error.code.replace(/_/g, " ");
+      this.reportError(
+        new RealizeError(error.code, `ping ${args.peer}: ${reason}: ${error.message}`, error.data),
       );
-      this.reportError(error);
       process.exitCode = EXIT.failed;
     }
   }
 }
+
+/** How a failed ping names its reason on stderr. */
+const REASONS: Record<string, string> = {
+  unreachable: "unreachable",
+  unknown_key: "unknown key",
+  key_mismatch: "key mismatch",
+  tls: "TLS error",
+  version_mismatch: "version mismatch",
+  timeout: "no answer in time",
+};
