@@ -67,7 +67,13 @@ export abstract class TransferCommand extends RealizeCommand {
   };
 
   async run(): Promise<void> {
-    const { args, argv, flags } = await this.parse(this.constructor as typeof TransferCommand);
+    // oclif spreads the class's own statics; these live on this base class, so name them.
+    const { args, argv, flags } = await this.parse({
+      args: TransferCommand.args,
+      flags: TransferCommand.flags,
+      baseFlags: RealizeCommand.baseFlags,
+      strict: false,
+    });
     const paths = (argv as string[]).slice(2);
     const { usageError } = await import("../model/errors.ts");
     const { parseDuration } = await import("./duration.ts");

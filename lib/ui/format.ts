@@ -20,6 +20,7 @@ export function formatRate(bytesPerSecond: number): string {
 /** A duration in seconds as `42s`, `3m05s` or `2h07m`; `?` when unknown. */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return "?";
+  if (seconds < 10) return `${seconds.toFixed(1)}s`;
   const s = Math.round(seconds);
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;

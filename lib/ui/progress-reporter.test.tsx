@@ -35,7 +35,7 @@ test("the Ink view shows bytes, files, rate, ETA and the files in flight", () =>
   expect(text).toContain("25%");
   expect(text).toContain("1.00 KiB of 4.00 KiB");
   expect(text).toContain("1.00 KiB/s");
-  expect(text).toContain("ETA 3s");
+  expect(text).toContain("ETA 3.0s");
   expect(text).toContain("files 4/10");
   expect(text).toContain("50% a/one.jpg");
   expect(text).toContain("0% b/two.jpg");
