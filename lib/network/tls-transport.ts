@@ -156,16 +156,20 @@ export function tlsListen(options: TlsListenOptions): Promise<TlsListener> {
     options.onRefused?.(new RealizeError("tls", `TLS handshake failed: ${reason}`, { address }));
   });
   return new Promise((resolve, reject) => {
-    server.once("error", (error) =>
+    server.once("error", (error: Error & { code?: string }) => {
+      const address = formatAddress(options.listen.host, options.listen.port);
+      const inUse = error.code === "EADDRINUSE";
       reject(
         new RealizeError(
-          "io",
-          `cannot listen on ${formatAddress(options.listen.host, options.listen.port)}: ${error.message}`,
-          { address: formatAddress(options.listen.host, options.listen.port) },
+          inUse ? "address_in_use" : "io",
+          inUse
+            ? `cannot listen on ${address}: the address is already in use`
+            : `cannot listen on ${address}: ${error.message}`,
+          { address },
           error,
         ),
-      ),
-    );
+      );
+    });
     server.listen(options.listen.port, options.listen.host, () => {
       const bound = server.address() as AddressInfo;
       resolve({
