@@ -269,4 +269,15 @@ describe("Daemon", () => {
     const url = daemon.status().metrics ?? "";
     expect((await fetch(url)).status).toBe(200);
   });
+
+  test("a listen address in use: address_in_use, and nothing is left bound or created", async () => {
+    const taken = await new TestHome("zeta").init();
+    await taken.start();
+    const home = await new TestHome("eta").init();
+    home.listen = taken.listen;
+    const error = await rejection(home.start());
+    expect(error.code).toBe("address_in_use");
+    expect(error.message).toContain(`127.0.0.1:${taken.listen.port}`);
+    expect(existsSync(home.paths.controlSocket)).toBe(false);
+  });
 });

@@ -187,9 +187,8 @@ export class Daemon {
     const previous = this.config;
     this.config = next;
     this.rates.update(next);
-    for (const name of this.connections.connectedPeers()) {
-      const now = next.peers[name];
-      if (now && now.pubkey === previous.peers[name]?.pubkey) continue;
+    for (const name of Object.keys(previous.peers)) {
+      if (next.peers[name]?.pubkey === previous.peers[name]?.pubkey) continue;
       this.connections.closePeer(
         name,
         new RealizeError("refused", `peer ${name} is no longer in the config of ${next.peer.name}`),

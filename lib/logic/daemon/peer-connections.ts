@@ -110,11 +110,6 @@ export class PeerConnections {
     return first;
   }
 
-  /** The names of the peers with a connection open now. */
-  connectedPeers(): string[] {
-    return [...this.peers].filter(([, state]) => state.open.size > 0).map(([name]) => name);
-  }
-
   /** Closes every connection of `peer`, telling it `reason`. */
   closePeer(peer: string, reason?: RealizeError): void {
     for (const [connection] of this.all) if (connection.peer === peer) connection.close(reason);
