@@ -1,112 +1,223 @@
 /**
- * RPC cost over real TLS 1.3 on loopback: streams SIZE MiB as 256 KiB chunks through an RPC
- * stream (framing, CBOR, credit window) and, in the same run, writes the same bytes over a
- * bare pinned-key TLS link; prints both rates and their ratio. Then measures the round trip
- * of small calls, one at a time and 64 in flight.
+ * RPC cost over real pinned-key TLS 1.3 between two processes on loopback. This process
+ * spawns a server (`--serve`, the same file) with two listeners of the same identity and TLS
+ * settings: one answers RPC (a stream method sending file-sized chunks under credit
+ * backpressure, and a small call), the other writes raw bytes on a bare TLS link. Each round
+ * streams SIZE MiB both ways, alternating which goes first, and prints both rates and their
+ * ratio; then small calls one at a time and with 64 in flight. The chunk size is the sync
+ * protocol's read chunk (sync-wire.ts READ_CHUNK) unless CHUNK_KIB says otherwise.
  *
- *   [WINDOW=16] bun bench/transport/rpc.ts [SIZE_MIB] [CALLS]
+ *   bun bench/transport/rpc.ts [SIZE_MIB=1024] [ROUNDS=3] [CALLS=20000]
  */
+import { createPrivateKey, createPublicKey } from "node:crypto";
 import * as v from "valibot";
 import { silentLogger } from "../../lib/model/logger.ts";
 import type { Link } from "../../lib/network/link.ts";
 import { callMethod, schemaCodec, streamMethod } from "../../lib/network/method.ts";
 import { RpcConnection } from "../../lib/network/rpc-connection.ts";
 import { Service } from "../../lib/network/service.ts";
-import { testPeer } from "../../lib/network/tls-test-support.ts";
-import { tlsDial, tlsListen } from "../../lib/network/tls-transport.ts";
+import { READ_CHUNK, wireData } from "../../lib/network/sync-wire.ts";
+import { pinnedPeer, testPeer } from "../../lib/network/tls-test-support.ts";
+import { type LocalIdentity, tlsDial, tlsListen } from "../../lib/network/tls-transport.ts";
 
-const sizeMiB = Number(process.argv[2] ?? 512);
-const calls = Number(process.argv[3] ?? 5000);
-const CHUNK = 256 * 1024;
-const chunks = Math.ceil((sizeMiB * 1024 * 1024) / CHUNK);
+const CHUNK = process.env.CHUNK_KIB ? Number(process.env.CHUNK_KIB) * 1024 : READ_CHUNK;
+const WINDOW = process.env.WINDOW ? Number(process.env.WINDOW) : undefined;
 
 const ping = callMethod("bench.ping", {
   args: schemaCodec(v.number()),
   result: schemaCodec(v.number()),
 });
 const blob = streamMethod("bench.blob", {
-  args: schemaCodec(v.object({ chunks: v.number() })),
-  chunk: schemaCodec(v.instance(Uint8Array)),
+  args: schemaCodec(v.object({ chunks: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) })),
+  chunk: schemaCodec(wireData(CHUNK)),
 });
 
-const alpha = testPeer("alpha");
-const beta = testPeer("beta");
-const data = new Uint8Array(CHUNK).fill(7);
-const service = new Service()
-  .on(ping, (n) => n)
-  .onStream(blob, async function* ({ chunks }) {
-    for (let i = 0; i < chunks; i++) yield data;
-  });
+/** What the parent hands the server: both keys, so each side pins the other. */
+interface Keys {
+  client: string;
+  server: string;
+}
 
-let onLink: (link: Link) => void = () => {};
-const listener = await tlsListen({
-  identity: beta,
-  listen: { host: "127.0.0.1", port: 0 },
-  peers: () => [alpha.pinned],
-  logger: silentLogger,
-  onLink: (link) => onLink(link),
-});
-const dial = () =>
-  tlsDial({ identity: alpha, peer: { ...beta.pinned, address: listener.address } });
-const mb = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
+if (process.argv[2] === "--serve") await serve(JSON.parse(process.env.BENCH_KEYS ?? "{}"));
+else await run();
 
-/** The same bytes in the same direction (dialled side to dialler) on a bare link. */
-async function rawTls(): Promise<number> {
-  onLink = async (link) => {
-    for (let i = 0; i < chunks; i++) {
-      if (!link.stream.write(data))
-        await new Promise((resolve) => link.stream.once("drain", resolve));
-    }
-  };
-  const link = await dial();
-  const start = performance.now();
-  const end = await new Promise<number>((resolve) => {
-    let got = 0;
-    link.stream.on("data", (chunk: Buffer) => {
-      got += chunk.length;
-      if (got >= chunks * CHUNK) resolve(performance.now());
+/** The server process: prints its two ports, serves until stdin closes. */
+async function serve(keys: Keys): Promise<void> {
+  const identity: LocalIdentity = { name: "beta", privateKey: createPrivateKey(keys.server) };
+  const client = pinnedPeer("alpha", createPublicKey(createPrivateKey(keys.client)));
+  const data = new Uint8Array(CHUNK).fill(7);
+  const service = new Service()
+    .on(ping, (n) => n)
+    .onStream(blob, function* ({ chunks }) {
+      for (let i = 0; i < chunks; i++) yield data;
+    });
+  const listen = (onLink: (link: Link) => void) =>
+    tlsListen({
+      identity,
+      listen: { host: "127.0.0.1", port: 0 },
+      peers: () => [client],
+      logger: silentLogger,
+      onLink,
+    });
+  const rpc = await listen((link) => new RpcConnection(link, { service, logger: silentLogger }));
+  const raw = await listen((link) => {
+    link.stream.once("data", async (request: Buffer) => {
+      const chunks = request.readUInt32BE(0);
+      for (let i = 0; i < chunks; i++) {
+        if (!link.stream.write(data)) {
+          await new Promise((resolve) => link.stream.once("drain", resolve));
+        }
+      }
     });
   });
-  link.stream.destroy();
-  return end - start;
+  process.stdout.write(`${JSON.stringify({ rpc: rpc.address.port, raw: raw.address.port })}\n`);
+  process.stdin.on("data", () => {});
+  process.stdin.on("end", () => process.exit(0));
 }
 
-async function rpcStream(client: RpcConnection): Promise<number> {
-  const start = performance.now();
-  let got = 0;
-  for await (const chunk of client.stream(blob, { chunks })) got += chunk.length;
-  if (got !== chunks * CHUNK) throw new Error(`got ${got} bytes`);
-  return performance.now() - start;
+async function run(): Promise<void> {
+  const sizeMiB = Number(process.argv[2] ?? 1024);
+  const rounds = Number(process.argv[3] ?? 3);
+  const calls = Number(process.argv[4] ?? 20_000);
+  const chunks = Math.ceil((sizeMiB * 1024 * 1024) / CHUNK);
+  const bytes = chunks * CHUNK;
+
+  const alpha = testPeer("alpha");
+  const beta = testPeer("beta");
+  const pem = (peer: LocalIdentity) =>
+    peer.privateKey.export({ type: "pkcs8", format: "pem" }) as string;
+  const server = Bun.spawn([process.execPath, import.meta.path, "--serve"], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "inherit",
+    env: { ...process.env, BENCH_KEYS: JSON.stringify({ client: pem(alpha), server: pem(beta) }) },
+  });
+  try {
+    const ports = JSON.parse(await firstLine(server.stdout)) as { rpc: number; raw: number };
+    const dial = (port: number) =>
+      tlsDial({ identity: alpha, peer: { ...beta.pinned, address: { host: "127.0.0.1", port } } });
+    const connect = async () => {
+      const connection = new RpcConnection(await dial(ports.rpc), {
+        logger: silentLogger,
+        window: WINDOW,
+      });
+      await connection.ready;
+      return connection;
+    };
+
+    /** Milliseconds to receive `chunks` chunks on a bare link, from the request on. */
+    const rawRound = async (): Promise<number> => {
+      const link = await dial(ports.raw);
+      const done = new Promise<number>((resolve) => {
+        let got = 0;
+        link.stream.on("data", (piece: Buffer) => {
+          got += piece.length;
+          if (got >= bytes) resolve(performance.now());
+        });
+      });
+      const request = Buffer.alloc(4);
+      request.writeUInt32BE(chunks);
+      const start = performance.now();
+      link.stream.write(request);
+      const end = await done;
+      link.stream.destroy();
+      return end - start;
+    };
+    /** Milliseconds to consume `chunks` chunks of an RPC stream, from the request on. */
+    const rpcRound = async (): Promise<number> => {
+      const connection = await connect();
+      const start = performance.now();
+      let got = 0;
+      for await (const chunk of connection.stream(blob, { chunks })) got += chunk.length;
+      const end = performance.now();
+      connection.close();
+      if (got !== bytes) throw new Error(`the RPC stream brought ${got} bytes, not ${bytes}`);
+      return end - start;
+    };
+    /** Calls per second with `inFlight` callers each waiting for its answer before the next. */
+    const callRound = async (inFlight: number): Promise<number> => {
+      const connection = await connect();
+      let next = 0;
+      const start = performance.now();
+      await Promise.all(
+        Array.from({ length: inFlight }, async () => {
+          while (next < calls) {
+            const n = next++;
+            if ((await connection.call(ping, n)) !== n) throw new Error("wrong answer");
+          }
+        }),
+      );
+      const seconds = (performance.now() - start) / 1000;
+      connection.close();
+      return calls / seconds;
+    };
+
+    const mbs = (ms: number) => bytes / 1e6 / (ms / 1000);
+    console.log(
+      `${sizeMiB} MiB in ${CHUNK / 1024} KiB chunks, server process to client process, TLS 1.3 on 127.0.0.1` +
+        (WINDOW ? `, window ${WINDOW}` : ""),
+    );
+    console.log(
+      "round  bare TLS MB/s  RPC stream MB/s  ratio  calls/s 1 in flight  calls/s 64 in flight",
+    );
+    const rows: number[][] = [];
+    await rawRound();
+    await rpcRound();
+    for (let round = 1; round <= rounds; round++) {
+      const [rawMs, rpcMs] =
+        round % 2 === 1
+          ? [await rawRound(), await rpcRound()]
+          : await rpcRound().then(async (rpcMs) => [await rawRound(), rpcMs]);
+      const serial = await callRound(1);
+      const parallel = await callRound(64);
+      const row = [
+        mbs(rawMs as number),
+        mbs(rpcMs as number),
+        (rawMs as number) / (rpcMs as number),
+        serial,
+        parallel,
+      ];
+      rows.push(row);
+      console.log(formatRow(String(round), row));
+    }
+    console.log(
+      formatRow(
+        "median",
+        rows[0]?.map((_, i) => median(rows.map((row) => row[i] as number))) ?? [],
+      ),
+    );
+  } finally {
+    server.stdin.end();
+    server.kill();
+  }
 }
 
-onLink = () => {};
-const rawMs = await rawTls();
-onLink = (link) => new RpcConnection(link, { service, logger: silentLogger });
-const client = new RpcConnection(await dial(), {
-  logger: silentLogger,
-  maxFrame: 1024 * 1024,
-  window: Number(process.env.WINDOW ?? 16),
-});
-await client.ready;
-const rpcMs = await rpcStream(client);
-const bytes = chunks * CHUNK;
-console.log(`stream ${sizeMiB} MiB in ${CHUNK / 1024} KiB chunks over TLS 1.3 (loopback)`);
-console.log(`  bare TLS link   ${mb(bytes, rawMs).toFixed(0)} MB/s`);
-console.log(`  RPC stream      ${mb(bytes, rpcMs).toFixed(0)} MB/s`);
-console.log(`  ratio RPC/bare  ${(rawMs / rpcMs).toFixed(2)}`);
-
-let start = performance.now();
-for (let i = 0; i < calls; i++) await client.call(ping, i);
-const serialUs = ((performance.now() - start) * 1000) / calls;
-start = performance.now();
-for (let done = 0; done < calls; done += 64) {
-  await Promise.all(
-    Array.from({ length: Math.min(64, calls - done) }, (_, i) => client.call(ping, i)),
-  );
+function formatRow(label: string, [raw, rpc, ratio, serial, parallel]: number[]): string {
+  return [
+    label.padEnd(6),
+    (raw ?? 0).toFixed(0).padStart(13),
+    (rpc ?? 0).toFixed(0).padStart(16),
+    (ratio ?? 0).toFixed(2).padStart(6),
+    (serial ?? 0).toFixed(0).padStart(20),
+    (parallel ?? 0).toFixed(0).padStart(21),
+  ].join(" ");
 }
-const parallelUs = ((performance.now() - start) * 1000) / calls;
-console.log(
-  `${calls} small calls: ${serialUs.toFixed(0)} µs each one at a time, ${parallelUs.toFixed(1)} µs each with 64 in flight`,
-);
-client.close();
-await listener.close();
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  for await (const piece of stream) {
+    text += decoder.decode(piece, { stream: true });
+    const newline = text.indexOf("\n");
+    if (newline >= 0) return text.slice(0, newline);
+  }
+  throw new Error("the bench server ended before printing its ports");
+}
