@@ -10,6 +10,7 @@ import Ping from "./ping.ts";
 import Pull from "./pull.ts";
 import Push from "./push.ts";
 import Serve from "./serve.ts";
+import Status from "./status.ts";
 
 export const COMMANDS = {
   init: Init,
@@ -23,5 +24,6 @@ export const COMMANDS = {
   push: Push,
   pull: Pull,
   serve: Serve,
+  status: Status,
   ping: Ping,
 };

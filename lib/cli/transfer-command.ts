@@ -90,11 +90,29 @@ export abstract class TransferCommand extends RealizeCommand {
       if (typeof parsed === "string") throw usageError(`--max-rate: ${parsed}`);
       maxRate = parsed;
     }
-    if (flags.background) {
-      throw usageError("--background needs a running `realize serve`; it is not available yet");
-    }
     const { loadPeer } = await import("./load.ts");
     const { config, paths: peerPaths } = await loadPeer(flags.config);
+    if (flags.background) {
+      const { startBackgroundJob } = await import("../logic/daemon/background.ts");
+      const id = await startBackgroundJob(peerPaths, config, {
+        direction: this.direction,
+        arena: args.arena,
+        peer: args.peer,
+        paths,
+        dryRun: flags["dry-run"] ?? false,
+        move: flags.move ?? false,
+        maxDurationMs: maxDurationMs ?? null,
+        maxRate: maxRate ?? null,
+      });
+      if (flags.json) process.stdout.write(`${JSON.stringify({ job: id })}\n`);
+      else {
+        const way = this.direction === "push" ? "to" : "from";
+        this.log(
+          `job ${id} started in the running realize serve: ${this.direction} ${args.arena} ${way} ${args.peer}; \`${this.config.bin} status\` shows its progress`,
+        );
+      }
+      return;
+    }
     const { createReporter } = await import("../ui/progress-reporter.ts");
     const reporter = await createReporter(flags.progress as "auto" | "bar" | "log" | "none");
     const { pushPull } = await import("../logic/sync/push-pull.ts");

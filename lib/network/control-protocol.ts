@@ -46,3 +46,60 @@ export const controlMethods = {
     result: schemaCodec(daemonStatus),
   }),
 };
+
+const count = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+
+const jobRequest = v.strictObject({
+  direction: v.picklist(["push", "pull"]),
+  arena: v.string(),
+  peer: v.string(),
+  paths: v.array(v.string()),
+  dryRun: v.boolean(),
+  move: v.boolean(),
+  maxDurationMs: v.nullable(count),
+  maxRate: v.nullable(count),
+});
+
+const jobStatus = v.strictObject({
+  id: count,
+  direction: v.picklist(["push", "pull"]),
+  arena: v.string(),
+  peer: v.string(),
+  /** running; done (everything synced); partial (some files failed); stopped; failed. */
+  state: v.picklist(["running", "done", "partial", "stopped", "failed"]),
+  started: time,
+  files: v.strictObject({
+    total: count,
+    done: count,
+    sent: count,
+    unchanged: count,
+    failed: count,
+  }),
+  bytes: v.strictObject({ total: count, done: count, sent: count, wire: count }),
+  /** The files being transferred now. */
+  inFlight: v.array(v.strictObject({ path: v.string(), size: count, done: count })),
+  /** Files that failed, with the reason, once the job ended. */
+  failed: v.array(v.strictObject({ path: v.string(), error: v.string() })),
+  /** Why the whole job failed, for state "failed". */
+  error: v.nullable(v.string()),
+  seconds: v.number(),
+});
+
+/** A push or pull handed to the daemon (`--background`). */
+export type JobRequest = v.InferOutput<typeof jobRequest>;
+/** A background job as `realize status` shows it. */
+export type JobStatus = v.InferOutput<typeof jobStatus>;
+
+/** Background push/pull jobs on the control socket. */
+export const jobMethods = {
+  /** Starts a job; answers with its id at once. */
+  start: callMethod("control.job.start", {
+    args: schemaCodec(jobRequest),
+    result: schemaCodec(v.strictObject({ id: count })),
+  }),
+  /** Every job since the daemon started, newest last. */
+  list: callMethod("control.job.list", {
+    args: schemaCodec(v.strictObject({})),
+    result: schemaCodec(v.array(jobStatus)),
+  }),
+};

@@ -138,6 +138,16 @@ export class IndexDb {
   }
 
   /** Every path the index holds for `arena`, sorted by ArenaPath.compare. */
+  /** How many real files of `arena` the index knows, and their bytes. */
+  totals(arena: string): { files: number; bytes: number } {
+    const row = this.db
+      .query<{ files: number; bytes: number | null }, [string]>(
+        "SELECT COUNT(*) AS files, SUM(size) AS bytes FROM real_file WHERE arena = ?",
+      )
+      .get(arena);
+    return { files: row?.files ?? 0, bytes: Number(row?.bytes ?? 0) };
+  }
+
   paths(arena: string): ArenaPath[] {
     return this.#paths
       .all(arena)

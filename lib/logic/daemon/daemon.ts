@@ -6,7 +6,7 @@ import type { Config, HostPort, PeerConfig } from "../../config/types.ts";
 import { RealizeError } from "../../model/errors.ts";
 import type { Logger } from "../../model/logger.ts";
 import { Backoff, type BackoffOptions } from "../../network/backoff.ts";
-import { controlMethods, type DaemonStatus } from "../../network/control-protocol.ts";
+import { controlMethods, type DaemonStatus, jobMethods } from "../../network/control-protocol.ts";
 import { MeteredService } from "../../network/metered-service.ts";
 import { Metrics } from "../../network/metrics.ts";
 import { type MetricsServer, startMetricsServer } from "../../network/metrics-server.ts";
@@ -23,6 +23,7 @@ import { IndexDb } from "../../storage/index-db.ts";
 import { localEndpoints } from "../sync/local-arena.ts";
 import { registerSyncService } from "../sync/peer-service.ts";
 import { type ControlServer, claimControlSocket, startControlServer } from "./control-server.ts";
+import { JobRunner } from "./jobs.ts";
 import { PeerConnections } from "./peer-connections.ts";
 import { PeerDialer } from "./peer-dialer.ts";
 
@@ -63,6 +64,8 @@ export class Daemon {
   readonly metrics = new Metrics();
   readonly started = new Date();
   private config: Config;
+  /** Background push/pull jobs (`--background`). */
+  private readonly jobs: JobRunner;
   private readonly logger: Logger;
   private readonly rates: PeerRates;
   private readonly connections: PeerConnections;
@@ -82,6 +85,9 @@ export class Daemon {
     this.service = new MeteredService(this.metrics);
     this.service.on(pingMethod, () => ({ peer: this.config.peer.name, time: Date.now() }));
     this.control.on(controlMethods.status, () => this.status());
+    this.jobs = new JobRunner(options.paths, () => this.config, this.logger);
+    this.control.on(jobMethods.start, (request) => ({ id: this.jobs.start(request) }));
+    this.control.on(jobMethods.list, () => this.jobs.list());
     this.connections = new PeerConnections({
       service: this.service,
       metrics: this.metrics,
@@ -224,6 +230,7 @@ export class Daemon {
     this.stopped = true;
     await Promise.all([...this.dialers.values()].map(({ dialer }) => dialer.stop()));
     this.dialers.clear();
+    await this.jobs.stopAll();
     await this.connections.closeAll(
       new RealizeError("cancelled", `peer ${this.config.peer.name} is shutting down`),
     );

@@ -61,16 +61,13 @@ function scopeOf(paths: readonly string[]): ArenaPath[] {
 }
 
 /**
- * Runs one push or pull against a peer running `realize serve`: dials it over pinned-key
- * TLS, then moves what differs (runTransfer). Usage problems (unknown arena or peer, bad
- * path) throw before anything is touched; a lost peer throws; per-file failures are in
- * the summary.
+ * Checks a request against the config before anything is touched: the arena and the peer
+ * exist, the peer can be dialled, every PATH is valid. Throws the usage error (exit 2).
  */
-export async function pushPull(
-  paths: PeerPaths,
+export function checkPushPull(
   config: Config,
-  request: PushPullRequest,
-): Promise<TransferSummary> {
+  request: Pick<PushPullRequest, "arena" | "peer" | "paths">,
+): { scope: ArenaPath[]; target: ReturnType<typeof dialTarget> } {
   const scope = scopeOf(request.paths);
   const target = dialTarget(config, request.peer);
   if (!config.arenas[request.arena]) {
@@ -83,6 +80,21 @@ export async function pushPull(
       },
     );
   }
+  return { scope, target };
+}
+
+/**
+ * Runs one push or pull against a peer running `realize serve`: dials it over pinned-key
+ * TLS, then moves what differs (runTransfer). Usage problems (unknown arena or peer, bad
+ * path) throw before anything is touched; a lost peer throws; per-file failures are in
+ * the summary.
+ */
+export async function pushPull(
+  paths: PeerPaths,
+  config: Config,
+  request: PushPullRequest,
+): Promise<TransferSummary> {
+  const { scope, target } = checkPushPull(config, request);
   const identity = await loadIdentity(paths);
   await mkdir(paths.stateDir, { recursive: true, mode: 0o700 });
   const index = IndexDb.open(paths.stateDir);
