@@ -29,7 +29,7 @@ export class RealizePair {
       if (p.exitCode !== 0) throw new Error(`realize ${args.join(" ")}: ${p.stderr.toString()}`);
       return p.stdout.toString();
     };
-    run(homes.src, ["init", "--name", "src", "--listen", "127.0.0.1:0"]);
+    run(homes.src, ["init", "--name", "src", "--listen", `127.0.0.1:${port + 1}`]);
     run(homes.dst, ["init", "--name", "dst", "--listen", `127.0.0.1:${port}`]);
     const key = (home: string) => JSON.parse(run(home, ["id", "--json"])).pubkey as string;
     run(homes.src, [
