@@ -199,12 +199,14 @@ export class TransferRun {
           if (offset + data.length > range.end) {
             throw new RealizeError("protocol", `the source sent more than ${range} of ${path}`);
           }
-          const write = this.destination.write(rec.token, offset, data);
+          // Progress counts a chunk once the destination took it, not when it was queued.
+          const write = this.destination
+            .write(rec.token, offset, data)
+            .then(() => this.job.advance(path, data.length, data.length));
           write.catch(() => {});
           window.push(write);
           offset += data.length;
           sent += data.length;
-          this.job.advance(path, data.length, data.length);
           if (window.length >= WRITE_WINDOW) await window.shift();
         }
       }
