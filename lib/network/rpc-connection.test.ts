@@ -65,6 +65,19 @@ describe("one RPC connection", () => {
     expect(error.message).toContain("mallory");
   });
 
+  test("a call in flight when the link breaks fails naming the peer and the cause", async () => {
+    const [ours, theirs] = memoryLinkPair({ name: "alpha" }, { name: "mallory" });
+    new FrameChannel(theirs.stream, { frame() {}, closed() {} }).send(HELLO);
+    const connection = new RpcConnection(ours);
+    await connection.ready;
+    const call = connection.call(m.echo, { text: "x" });
+    ours.stream.destroy(new Error("read ECONNRESET"));
+    const error = await rejection(call);
+    expect(error.code).toBe("unreachable");
+    expect(error.message).toContain("peer mallory");
+    expect(error.message).toContain("read ECONNRESET");
+  });
+
   test("requests past the in-flight limit are refused; the connection stays", async () => {
     const { connection, raw, received, probe } = facingRawPeer({ maxInFlight: 2 });
     raw.send(HELLO);

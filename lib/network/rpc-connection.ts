@@ -345,10 +345,15 @@ export class RpcConnection {
     if (reason?.code === "protocol") this.options.onViolation?.(reason);
     const event = reason?.code === "protocol" ? "closing connection" : "connection lost";
     this.logger.log(reason ? "warn" : "info", event, this.fields(reason));
-    this.shutdown(
-      reason ?? new RealizeError("unreachable", `peer ${this.peer} closed the connection`),
-      reason,
-    );
+    const error = reason
+      ? new RealizeError(
+          reason.code,
+          `the connection to peer ${this.peer} at ${this.address} was lost: ${reason.message}`,
+          { ...reason.data, peer: this.peer, address: this.address },
+          reason,
+        )
+      : new RealizeError("unreachable", `peer ${this.peer} closed the connection`);
+    this.shutdown(error, reason);
   }
 
   private shutdown(error: RealizeError, reason: RealizeError | undefined): void {
