@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { diskTree, partialsUnder } from "../../fixtures/disk-tree.ts";
@@ -57,6 +57,7 @@ beforeAll(async () => {
   putFile(pair.dst("usage"), "there.txt", "beta\n");
 });
 afterAll(() => peers.cleanup());
+afterEach(() => pair.killRuns());
 
 const NO_STACK = /^\s+at /m;
 
@@ -164,7 +165,7 @@ describe("exit 3: some files failed, each listed with its reason", () => {
     const src = gamma.machine.path("arenas", "unreadable");
     putFile(src, "readable.txt", "readable\n");
     putFile(src, "secret.txt", "nobody may read this\n");
-    putFile(src, "big-secret.bin", noise(400 * 1024, 2));
+    putFile(src, "big-secret.bin", noise(400 * 1024, 3));
     const owner = process.getuid?.() === 0 ? "65534" : undefined;
     if (owner) Bun.spawnSync(["chown", "-R", `${owner}:${owner}`, gamma.machine.dir]);
     chmodSync(join(src, "secret.txt"), 0);
@@ -245,7 +246,7 @@ describe("exit 4: stopped early, and a rerun completes", () => {
     async (signal) => {
       const src = pair.src("signal");
       const dst = pair.dst("signal");
-      putFile(src, `${signal}.bin`, noise(3 * MiB, signal.length));
+      putFile(src, `${signal}.bin`, noise(3 * MiB, signal === "SIGTERM" ? 41 : 43));
       const running = pair.spawn(alpha, "push", "signal", "beta", "--max-rate", "4MB/s", "--json");
       await waitFor("the partial at beta", () => partialsUnder(dst).length > 0);
       running.child.kill(signal);

@@ -185,7 +185,7 @@ describe("delta", () => {
     expect(run.code).toBe(0);
     same();
     expect(run.summary.bytes.sent).toBeLessThan(128 * 1024);
-    const appended = Buffer.from(noise(SIZE, 12));
+    const appended = Buffer.from(noise(SIZE, 13));
     writeFileSync(join(src, "big.bin"), Buffer.concat([now.subarray(0, 3 * MiB), appended]));
     run = await push("delta", "beta");
     expect(run.code).toBe(0);
@@ -203,7 +203,7 @@ describe("change detection", () => {
     putFile(src, "big.bin", noise(512 * 1024, 21), { mtimeNs });
     expect((await push("ctime", "beta")).code).toBe(0);
     putFile(src, "same.txt", "version two\n", { mtimeNs });
-    putFile(src, "big.bin", noise(512 * 1024, 22), { mtimeNs });
+    putFile(src, "big.bin", noise(512 * 1024, 23), { mtimeNs });
     const { code, summary } = await push("ctime", "beta");
     expect(code).toBe(0);
     expect(summary.files.sent).toBe(2);
@@ -217,7 +217,7 @@ describe("PATH arguments", () => {
     putFile(src, "docs/a.txt", "a\n");
     putFile(src, "docs/sub/b.txt", "b\n");
     putFile(src, "photos/2024/one.jpg", noise(1000, 1));
-    putFile(src, "photos/2024/two.jpg", noise(1000, 2));
+    putFile(src, "photos/2024/two.jpg", noise(1000, 3));
     putFile(src, "top.txt", "top\n");
   });
 
@@ -323,7 +323,7 @@ describe("output flags", () => {
     expect((await push("flags", "beta")).code).toBe(0);
     putFile(src, "changed.txt", "new content\n");
     putFile(src, "new/one.txt", "one\n");
-    putFile(src, "new/two.bin", noise(400 * 1024, 4));
+    putFile(src, "new/two.bin", noise(400 * 1024, 5));
     symlinkSync("same.txt", join(src, "new-link"));
     mkdirSync(join(src, "new-empty"));
   });

@@ -1,0 +1,394 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { diskTree, partialsUnder } from "../../fixtures/disk-tree.ts";
+import { TestPeers, waitFor } from "../../fixtures/peers.ts";
+import { putFile } from "../../fixtures/put-file.ts";
+import { TornWatch } from "../../fixtures/torn-watch.ts";
+import { TransferPair } from "../../fixtures/transfer-pair.ts";
+import { MiB, noise } from "../../lib/logic/sync/test-trees.ts";
+
+/**
+ * What push and pull promise when things go wrong (CLI.md "Files on disk", DESIGN.md
+ * Storage): partials are verified and resumed, never sent, never shown under the real
+ * name; a crash of either side leaves every file old or new; --move deletes a source file
+ * only once its copy is verified.
+ */
+const peers = new TestPeers();
+let pair: TransferPair;
+
+beforeAll(async () => {
+  pair = await TransferPair.start(
+    peers,
+    ["partials", "base", "srcpartials", "vanish", "kill", "move", "movekill", "moveedit"],
+    { serve: ["beta"] },
+  );
+});
+afterAll(() => peers.cleanup());
+afterEach(() => pair.killRuns());
+// Some tests kill beta's daemon: each test starts with one running.
+beforeEach(async () => {
+  if (!pair.beta.daemon?.running) await pair.beta.serve();
+});
+
+const push = (...args: string[]) => pair.transfer(pair.alpha, "push", ...args);
+const pull = (...args: string[]) => pair.transfer(pair.alpha, "pull", ...args);
+const LEAF = 64 * 1024;
+
+/** Size of a file now, 0 when it is not there. */
+const sizeOf = (path: string) => (existsSync(path) ? statSync(path).size : 0);
+
+describe("a partial already at the destination", () => {
+  const SIZE = MiB;
+  const content = Buffer.from(noise(SIZE, 1));
+  const flipped = Buffer.from(content);
+  for (const at of [300_000, 300_001, 300_002]) flipped[at]! ^= 0xff;
+
+  test.each([
+    ["corrupt in one leaf", flipped, LEAF, LEAF],
+    ["all garbage", Buffer.from(noise(SIZE, 3)), SIZE, SIZE],
+    [
+      "shorter (a cut-off earlier run)",
+      content.subarray(0, 400 * 1024),
+      SIZE - 6 * LEAF,
+      SIZE - 6 * LEAF,
+    ],
+    ["longer than the source", Buffer.concat([content, noise(100 * 1024, 3)]), 0, 0],
+  ])(
+    "%s: verified, only the bad part sent, the result exact",
+    async (name, partial, least, most) => {
+      const file = `${name.split(" ")[0]}.bin`;
+      const src = pair.src("partials");
+      const dst = pair.dst("partials");
+      putFile(src, file, content);
+      putFile(dst, `.${file}.realize-partial`, partial, { mode: 0o600 });
+      const { code, summary } = await push("partials", "beta", file);
+      expect(code).toBe(0);
+      expect(summary.bytes.sent).toBeGreaterThanOrEqual(least);
+      expect(summary.bytes.sent).toBeLessThanOrEqual(most);
+      expect(readFileSync(join(dst, file)).equals(content)).toBe(true);
+      expect(diskTree(dst)[file]).toEqual(diskTree(src)[file]!);
+      expect(partialsUnder(dst)).toEqual([]);
+    },
+  );
+
+  test("a small file's stale, longer partial is overwritten, not appended to", async () => {
+    const src = pair.src("partials");
+    const dst = pair.dst("partials");
+    putFile(src, "small.txt", "small\n");
+    putFile(dst, ".small.txt.realize-partial", "x".repeat(5000));
+    expect((await push("partials", "beta", "small.txt")).code).toBe(0);
+    expect(readFileSync(join(dst, "small.txt"), "utf8")).toBe("small\n");
+    expect(partialsUnder(dst)).toEqual([]);
+  });
+
+  /** Beta holds an old version of `file` and a partial with the first `held` bytes of the new one. */
+  async function resumeBesideOld(held: number) {
+    const SIZE4 = 4 * MiB;
+    const src = pair.src("base");
+    const dst = pair.dst("base");
+    const file = `held-${held}.bin`;
+    const next = Buffer.from(noise(SIZE4, 5));
+    putFile(dst, file, noise(SIZE4, 7));
+    putFile(src, file, next);
+    putFile(dst, `.${file}.realize-partial`, next.subarray(0, held), { mode: 0o600 });
+    const { code, summary } = await push("base", "beta", file);
+    expect(code).toBe(0);
+    expect(readFileSync(join(dst, file)).equals(next)).toBe(true);
+    expect(summary.bytes.sent).toBeLessThanOrEqual(SIZE4 - held);
+  }
+
+  test("a partial holding most of a new version beside the old one is resumed", () =>
+    resumeBesideOld(3 * MiB));
+
+  // Known gap: when the partial holds less than half of the file and an old version is
+  // there, the engine picks an rsync delta against the old version (transfer-run.ts
+  // sendLarge), and the delta rebuilds the whole partial from offset 0: the verified part
+  // is sent again (here 4 MiB instead of 3). This is also what a rerun after kill -9 of a
+  // delta transfer does. Fixing it needs a delta from the first needed offset (sync.delta
+  // with a start, the patcher writing from there). Run with `bun test --todo`.
+  test.todo("a partial holding a little of a new version beside the old one is resumed", () =>
+    resumeBesideOld(MiB));
+});
+
+describe("partials in the source", () => {
+  test("are never listed, sent, counted or deleted (push, pull and --move)", async () => {
+    const src = pair.src("srcpartials");
+    const dst = pair.dst("srcpartials");
+    putFile(src, ".x.realize-partial", "half of x");
+    putFile(src, "sub/.big.bin.realize-partial", noise(300 * 1024, 1));
+    putFile(src, "sub/big.bin", noise(300 * 1024, 3));
+    putFile(src, "plain.realize-partial", "no leading dot: an ordinary file");
+    putFile(dst, ".theirs.realize-partial", "beta's own partial");
+
+    const { code, summary } = await push("srcpartials", "beta", "--move");
+    expect(code).toBe(0);
+    expect(summary.files.total).toBe(2);
+    expect(Object.keys(diskTree(dst)).sort()).toEqual([
+      ".theirs.realize-partial",
+      "plain.realize-partial",
+      "sub",
+      "sub/big.bin",
+    ]);
+    expect(Object.keys(diskTree(src)).sort()).toEqual([
+      ".x.realize-partial",
+      "sub",
+      "sub/.big.bin.realize-partial",
+    ]);
+
+    const back = await pull("srcpartials", "beta");
+    expect(back.code).toBe(0);
+    expect(back.summary.files.total).toBe(2);
+    expect(existsSync(join(src, ".theirs.realize-partial"))).toBe(false);
+  });
+});
+
+describe("a source file that vanishes mid-run", () => {
+  test("is listed as failed (exit 3); every other file arrives", async () => {
+    const src = pair.src("vanish");
+    const dst = pair.dst("vanish");
+    // Three large files go at a time in path order: z-last.bin starts only once one of the
+    // first ones is done, long after their partials appear at beta.
+    for (const name of ["a1", "a2", "a3", "a4"]) putFile(src, `${name}.bin`, noise(512 * 1024, 7));
+    putFile(src, "z-last.bin", noise(512 * 1024, 9));
+    for (let i = 0; i < 20; i++) putFile(src, `small/${i}.txt`, `small ${i}\n`);
+    const running = pair.spawn(
+      pair.alpha,
+      "push",
+      "vanish",
+      "beta",
+      "--max-rate",
+      "2MB/s",
+      "--json",
+      "--progress",
+      "none",
+    );
+    await waitFor("a1.bin to start at beta", () =>
+      partialsUnder(dst).includes(".a1.bin.realize-partial"),
+    );
+    rmSync(join(src, "z-last.bin"));
+    const run = await running.done;
+    expect(run.code).toBe(3);
+    const summary = JSON.parse(run.stdout);
+    expect(summary.failed).toHaveLength(1);
+    expect(summary.failed[0].path).toBe("z-last.bin");
+    expect(summary.failed[0].error).toMatch(/removed/);
+    expect(diskTree(dst)).toEqual(diskTree(src));
+    expect(partialsUnder(dst)).toEqual([]);
+  });
+});
+
+describe("kill -9 mid-transfer", () => {
+  const SIZE = 8 * MiB;
+
+  /** Waits until the partial of `file` under `root` holds at least `bytes`. */
+  const partialReaches = (root: string, file: string, bytes: number) =>
+    waitFor(
+      `${file}'s partial to reach ${bytes} bytes`,
+      () => sizeOf(join(root, `.${file}.realize-partial`)) >= bytes,
+    );
+
+  test("of the pushing CLI (the source): the old file stays whole; a rerun resumes and completes", async () => {
+    const src = pair.src("kill");
+    const dst = pair.dst("kill");
+    const old = Buffer.from(noise(SIZE, 101));
+    const next = Buffer.from(noise(SIZE, 103));
+    putFile(dst, "source-killed.bin", old);
+    putFile(src, "source-killed.bin", next);
+    const watch = new TornWatch(join(dst, "source-killed.bin"), { old, next });
+
+    const running = pair.spawn(
+      pair.alpha,
+      "push",
+      "kill",
+      "beta",
+      "source-killed.bin",
+      "--max-rate",
+      "4MB/s",
+    );
+    await partialReaches(dst, "source-killed.bin", 2 * MiB);
+    running.child.kill("SIGKILL");
+    await running.done;
+    expect(watch.look()).toBe("old");
+
+    // The old version makes this a delta transfer, which a rerun restarts rather than
+    // resumes (see the todo test above), so only the outcome is checked here.
+    const again = await push("kill", "beta", "source-killed.bin");
+    expect(again.code).toBe(0);
+    const seen = await watch.stop();
+    expect(Object.keys(seen).sort()).toEqual(["next", "old"]);
+    expect(diskTree(dst)["source-killed.bin"]).toEqual(diskTree(src)["source-killed.bin"]!);
+    expect(partialsUnder(dst)).toEqual([]);
+  });
+
+  test("of the destination daemon: the push fails with exit 1; after a restart a rerun resumes", async () => {
+    const src = pair.src("kill");
+    const dst = pair.dst("kill");
+    const next = Buffer.from(noise(SIZE, 105));
+    putFile(src, "dest-killed.bin", next);
+    const watch = new TornWatch(join(dst, "dest-killed.bin"), { next });
+
+    const running = pair.spawn(
+      pair.alpha,
+      "push",
+      "kill",
+      "beta",
+      "dest-killed.bin",
+      "--max-rate",
+      "4MB/s",
+    );
+    await partialReaches(dst, "dest-killed.bin", 2 * MiB);
+    await pair.beta.daemon!.stop("SIGKILL", 0);
+    const run = await running.done;
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("peer beta");
+    expect(watch.look()).toBe("absent");
+
+    await pair.beta.serve();
+    const again = await push("kill", "beta", "dest-killed.bin");
+    expect(again.code).toBe(0);
+    expect(again.summary.bytes.sent).toBeLessThanOrEqual(SIZE - 2 * MiB + LEAF);
+    const seen = await watch.stop();
+    expect(Object.keys(seen).sort()).toEqual(["absent", "next"]);
+    expect(diskTree(dst)["dest-killed.bin"]).toEqual(diskTree(src)["dest-killed.bin"]!);
+  });
+
+  test("of the pulling CLI (the destination): nothing torn here; a rerun resumes", async () => {
+    const here = pair.src("kill");
+    const there = pair.dst("kill");
+    const next = Buffer.from(noise(SIZE, 107));
+    putFile(there, "pulled.bin", next);
+    const watch = new TornWatch(join(here, "pulled.bin"), { next });
+
+    const running = pair.spawn(
+      pair.alpha,
+      "pull",
+      "kill",
+      "beta",
+      "pulled.bin",
+      "--max-rate",
+      "4MB/s",
+    );
+    await partialReaches(here, "pulled.bin", 2 * MiB);
+    running.child.kill("SIGKILL");
+    await running.done;
+    expect(watch.look()).toBe("absent");
+
+    const again = await pull("kill", "beta", "pulled.bin");
+    expect(again.code).toBe(0);
+    expect(again.summary.bytes.sent).toBeLessThanOrEqual(SIZE - 2 * MiB + LEAF);
+    const seen = await watch.stop();
+    expect(Object.keys(seen).sort()).toEqual(["absent", "next"]);
+    expect(diskTree(here)["pulled.bin"]).toEqual(diskTree(there)["pulled.bin"]!);
+    expect(partialsUnder(here)).toEqual([]);
+  });
+});
+
+describe("--move never deletes before verification", () => {
+  test("a file the destination refuses stays at the source; verified ones go", async () => {
+    const src = pair.src("move");
+    const dst = pair.dst("move");
+    putFile(src, "keep/a.txt", "a\n");
+    putFile(src, "keep/b.bin", noise(300 * 1024, 1));
+    putFile(src, "linked/x.txt", "refused at beta\n");
+    const originals = diskTree(src);
+    const outside = pair.beta.machine.path("move-outside");
+    mkdirSync(outside);
+    symlinkSync(outside, join(dst, "linked"));
+
+    const { code, summary } = await push("move", "beta", "--move");
+    expect(code).toBe(3);
+    expect(summary.failed.map((f) => f.path)).toEqual(["linked", "linked/x.txt"]);
+    expect(diskTree(src)).toEqual({
+      linked: { kind: "dir" },
+      "linked/x.txt": originals["linked/x.txt"]!,
+    });
+    expect(diskTree(dst, { skip: (rel) => rel === "linked" })).toEqual({
+      keep: { kind: "dir" },
+      "keep/a.txt": originals["keep/a.txt"]!,
+      "keep/b.bin": originals["keep/b.bin"]!,
+    });
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  test("a file edited at the source after it was sent is kept, with the edit", async () => {
+    const src = pair.src("moveedit");
+    const dst = pair.dst("moveedit");
+    putFile(src, "edited.txt", "as sent\n");
+    putFile(src, "slow.bin", noise(2 * MiB, 3));
+    const running = pair.spawn(
+      pair.alpha,
+      "push",
+      "moveedit",
+      "beta",
+      "--move",
+      "--max-rate",
+      "2MB/s",
+      "--json",
+    );
+    await waitFor("edited.txt at beta", () => existsSync(join(dst, "edited.txt")));
+    writeFileSync(join(src, "edited.txt"), "edited after it was sent\n");
+    const run = await running.done;
+    expect(run.code).toBe(3);
+    const summary = JSON.parse(run.stdout);
+    expect(summary.failed.map((f: { path: string }) => f.path)).toEqual(["edited.txt"]);
+    expect(readFileSync(join(src, "edited.txt"), "utf8")).toBe("edited after it was sent\n");
+    expect(readFileSync(join(dst, "edited.txt"), "utf8")).toBe("as sent\n");
+    expect(existsSync(join(src, "slow.bin"))).toBe(false);
+    expect(sizeOf(join(dst, "slow.bin"))).toBe(2 * MiB);
+  });
+
+  test("kill -9 of the destination mid-run: every source file gone is complete at the destination", async () => {
+    const src = pair.src("movekill");
+    const dst = pair.dst("movekill");
+    const contents = new Map<string, Buffer>();
+    const add = (rel: string, data: Uint8Array) => {
+      contents.set(rel, Buffer.from(data));
+      putFile(src, rel, data);
+    };
+    for (let i = 0; i < 6; i++) add(`big/${i}.bin`, noise(MiB, 31 + 2 * i));
+    for (let i = 0; i < 30; i++) add(`small/${i}.txt`, `small file ${i}\n`);
+    const check = () => {
+      for (const [rel, content] of contents) {
+        if (existsSync(join(src, rel))) continue;
+        expect(existsSync(join(dst, rel))).toBe(true);
+        expect(readFileSync(join(dst, rel)).equals(content)).toBe(true);
+      }
+    };
+
+    const running = pair.spawn(
+      pair.alpha,
+      "push",
+      "movekill",
+      "beta",
+      "--move",
+      "--max-rate",
+      "4MB/s",
+    );
+    await waitFor(
+      "two big files at beta",
+      () => [0, 1, 2, 3, 4, 5].filter((i) => existsSync(join(dst, `big/${i}.bin`))).length >= 2,
+    );
+    await pair.beta.daemon!.stop("SIGKILL", 0);
+    expect((await running.done).code).toBe(1);
+    check();
+
+    await pair.beta.serve();
+    const again = await push("movekill", "beta", "--move");
+    expect(again.code).toBe(0);
+    check();
+    expect(diskTree(src)).toEqual({});
+    for (const [rel, content] of contents) {
+      expect(readFileSync(join(dst, rel)).equals(content)).toBe(true);
+    }
+  });
+});
