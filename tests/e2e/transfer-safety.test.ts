@@ -351,7 +351,7 @@ describe("--move never deletes before verification", () => {
     const src = pair.src("movekill");
     const dst = pair.dst("movekill");
     const contents = new Map<string, Buffer>();
-    const add = (rel: string, data: Uint8Array) => {
+    const add = (rel: string, data: string | Uint8Array) => {
       contents.set(rel, Buffer.from(data));
       putFile(src, rel, data);
     };
