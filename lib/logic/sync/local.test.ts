@@ -81,8 +81,8 @@ function snapshot(dir: string): string[] {
       const rel = relative(dir, p);
       if (st.isSymbolicLink()) out.push(`link ${rel} -> ${readlinkSync(p)}`);
       else if (st.isDirectory()) {
-        out.push(`dir ${rel}`);
         visit(p);
+        out.push(`dir ${rel} ${st.mtimeNs} ${(Number(st.mode) & 0o777).toString(8)}`);
       } else {
         const bytes = readFileSync(p);
         out.push(
@@ -106,6 +106,8 @@ describe("transfer between two local roots", () => {
     mkdirSync(join(src, "empty-dir/inner"), { recursive: true });
     symlinkSync("../a b/c d.txt", join(src, "deep/link"));
     symlinkSync("/etc/passwd", join(src, "abs-link"));
+    chmodSync(join(src, "empty-dir"), 0o700);
+    utimesSync(join(src, "empty-dir/inner"), 1_000_000, 1_500_000.25);
     utimesSync(join(src, "empty"), 1_000_000, 1_234_567.891);
     const first = await sync();
     expect(first.failed).toEqual([]);
@@ -165,9 +167,9 @@ describe("transfer between two local roots", () => {
     const s = await sync(["x/y"]);
     expect(s.failed).toEqual([]);
     expect(snapshot(dst).map((l) => l.split(" ").slice(0, 2).join(" "))).toEqual([
-      "dir x",
-      "dir x/y",
       "file x/y/z.txt",
+      "dir x/y",
+      "dir x",
     ]);
   });
 

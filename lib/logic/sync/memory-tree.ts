@@ -203,6 +203,10 @@ export class MemoryTree implements TreeSource, TreeDestination {
     return entries.map((e) =>
       this.attempt(e.path, () => {
         const node = this.nodes.get(e.path.text);
+        if (e.kind === "dir" && node?.kind === "dir") {
+          this.nodes.set(e.path.text, { ...node, mtimeNs: e.mtimeNs, mode: e.mode & MODE_BITS });
+          return;
+        }
         if (node?.kind !== "file" || !e.hash || !node.hash?.equals(e.hash)) {
           throw mismatch(e.path, "does not hold the listed content");
         }

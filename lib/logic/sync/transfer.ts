@@ -4,7 +4,7 @@ import type { TreeEntry } from "../../model/tree-entry.ts";
 import { concurrently } from "./concurrently.ts";
 import type { TreeDestination, TreeSource } from "./endpoints.ts";
 import { type JobObserver, JobState } from "./job-state.ts";
-import { type PlanItem, planTransfer } from "./plan.ts";
+import { KEPT_MODE_BITS, type PlanItem, planTransfer } from "./plan.ts";
 import { report, SMALL_FILE, TransferRun } from "./transfer-run.ts";
 
 export { SMALL_FILE } from "./transfer-run.ts";
@@ -98,8 +98,40 @@ export async function runTransfer(
     ),
   ]);
   for (const lane of lanes) if (lane.status === "rejected") throw lane.reason;
+  if (!run.stopped()) {
+    const dirs = dirsToSettle(plan, new Map(dst.entries.map((e) => [e.path.text, e])));
+    await run.batches(dirs, (e) => destination.setMeta(e), false);
+  }
   if (options.move && !run.stopped()) await run.moveAway(src.entries);
   return job.summary(run.stopped(), false);
+}
+
+/**
+ * The directories whose mtime and permission bits must be set last, deepest first (writing
+ * a child moves its parent's mtime): those made now, those with a child written, and those
+ * whose metadata differs at the destination.
+ */
+function dirsToSettle(
+  plan: readonly PlanItem[],
+  destination: ReadonlyMap<string, TreeEntry>,
+): PlanItem[] {
+  const touched = new Set<string>();
+  for (const item of plan) {
+    if (item.action === "unchanged" || item.action === "refuse") continue;
+    for (let p = item.entry.path.parent(); p; p = p.parent()) touched.add(p.text);
+  }
+  return plan
+    .filter((item) => {
+      if (item.entry.kind !== "dir" || item.action === "refuse") return false;
+      const there = destination.get(item.entry.path.text);
+      return (
+        item.action === "mkdir" ||
+        touched.has(item.entry.path.text) ||
+        there?.mtimeNs !== item.entry.mtimeNs ||
+        ((there?.mode ?? 0) & KEPT_MODE_BITS) !== (item.entry.mode & KEPT_MODE_BITS)
+      );
+    })
+    .sort((a, b) => b.entry.path.components.length - a.entry.path.components.length);
 }
 
 /** Groups small files into batches of bounded bytes and count. */
