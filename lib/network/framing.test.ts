@@ -134,6 +134,21 @@ describe("frames", () => {
     expect(() => channel.send(1)).toThrow(RealizeError);
   });
 
+  test("large bytes are written from their own memory and arrive whole", async () => {
+    const wire = new PassThrough();
+    const written: Buffer[] = [];
+    wire.on("data", (piece: Buffer) => written.push(piece));
+    const payload = Buffer.alloc(300_000, 9);
+    const message = { t: "chunk", id: 4, data: payload };
+    new FrameChannel(wire, { frame() {}, closed() {} }).send(message);
+    expect(written.some((piece) => piece.buffer === payload.buffer)).toBe(true);
+    const { stream, frames, closed } = reader();
+    for (const piece of written) stream.write(piece);
+    stream.end();
+    expect(await closed).toBeUndefined();
+    expect(frames).toEqual([message]);
+  });
+
   test("byte counters and meter hooks count every byte both ways", async () => {
     const [a, b] = memoryLinkPair({ name: "a" }, { name: "b" });
     const metered = { read: 0, written: 0 };
@@ -152,7 +167,7 @@ describe("frames", () => {
       { frame: (v) => got.push(v), closed() {} },
       { meter },
     );
-    const values = ["x", { y: [1, 2, 3] }, Buffer.alloc(5000)];
+    const values = ["x", { y: [1, 2, 3] }, Buffer.alloc(5000), { data: Buffer.alloc(100_000, 3) }];
     for (const v of values) sender.send(v);
     while (got.length < values.length) await new Promise((resolve) => setTimeout(resolve, 1));
     const total = values.reduce((sum: number, v) => sum + encodeFrame(v).length, 0);

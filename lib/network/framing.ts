@@ -1,41 +1,18 @@
 import type { Duplex } from "node:stream";
-import { Decoder, Encoder } from "cbor-x";
+import { Decoder } from "cbor-x";
 import { RealizeError } from "../model/errors.ts";
+import { CBOR_OPTIONS, DEFAULT_MAX_FRAME, FRAME_HEADER, frameParts } from "./frame-encoding.ts";
+
+export { CBOR_OPTIONS, DEFAULT_MAX_FRAME, encodeFrame } from "./frame-encoding.ts";
 
 /**
- * Frames on a byte stream: a 4-byte big-endian length, then one CBOR value (cbor-x). The
- * reader refuses a length above the maximum before allocating anything, and treats EOF in
- * the middle of a frame, bytes that are not exactly one CBOR value, or a zero length as a
+ * Frames on a byte stream (frame-encoding.ts says how a value becomes one). The reader
+ * refuses a length above the maximum before allocating anything, and treats EOF in the
+ * middle of a frame, bytes that are not exactly one CBOR value, or a zero length as a
  * broken connection: it destroys the stream and reports why, once.
  */
 
-/** Largest frame accepted or sent by default: 4 MiB (file data travels in smaller chunks). */
-export const DEFAULT_MAX_FRAME = 4 * 1024 * 1024;
-
-const HEADER = 4;
-/** How frames are encoded and decoded: plain CBOR maps as objects, no cbor-x records or typed-array tags. */
-export const CBOR_OPTIONS = {
-  useRecords: false,
-  mapsAsObjects: true,
-  tagUint8Array: false,
-} as const;
-const encoder = new Encoder(CBOR_OPTIONS);
-
-/** One frame's bytes (header included) for `value`; throws RealizeError past `maxFrame`. */
-export function encodeFrame(value: unknown, maxFrame = DEFAULT_MAX_FRAME): Buffer {
-  const body = encoder.encode(value);
-  if (body.length > maxFrame) {
-    throw new RealizeError(
-      "protocol",
-      `a message of ${body.length} bytes exceeds the frame limit of ${maxFrame} bytes`,
-      { size: body.length, maxFrame },
-    );
-  }
-  const frame = Buffer.allocUnsafe(HEADER + body.length);
-  frame.writeUInt32BE(body.length, 0);
-  frame.set(body, HEADER);
-  return frame;
-}
+const HEADER = FRAME_HEADER;
 
 /** Byte counting hooks, called for every byte read from and written to the stream. */
 export interface ByteMeter {
@@ -91,15 +68,22 @@ export class FrameChannel {
 
   /**
    * Sends one value; returns false when the stream's buffer is full (then await
-   * `drained()` before sending much more). Throws RealizeError when the channel is closed
-   * or the value does not fit in a frame.
+   * `drained()` before sending much more). Large byte strings in `value` are written from
+   * their own memory (frame-encoding.ts): they must not change after this call. Throws
+   * RealizeError when the channel is closed or the value does not fit in a frame.
    */
   send(value: unknown): boolean {
     if (this.done) throw new RealizeError("unreachable", "the connection is closed");
-    const frame = encodeFrame(value, this.maxFrame);
-    this.bytesWritten += frame.length;
-    this.options.meter?.written?.(frame.length);
-    return this.stream.write(frame);
+    const parts = frameParts(value, this.maxFrame);
+    let length = 0;
+    let room = true;
+    for (const part of parts) {
+      length += part.length;
+      room = this.stream.write(part);
+    }
+    this.bytesWritten += length;
+    this.options.meter?.written?.(length);
+    return room;
   }
 
   /** Resolves when the stream can take more, or at once when it is closed. */
@@ -209,13 +193,28 @@ export class FrameChannel {
     return Buffer.concat(this.pending, HEADER).readUInt32BE(0);
   }
 
+  /**
+   * The next `count` pending bytes: a view when they lie in one received piece, else one
+   * copy of exactly those bytes (what follows stays where it is).
+   */
   private take(count: number): Buffer {
-    const all =
-      this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
-    const out = all.subarray(0, count);
-    const rest = all.subarray(count);
-    this.pending = rest.length > 0 ? [rest] : [];
-    this.pendingBytes = rest.length;
+    this.pendingBytes -= count;
+    const first = this.pending[0] as Buffer;
+    if (first.length >= count) {
+      if (first.length === count) this.pending.shift();
+      else this.pending[0] = first.subarray(count);
+      return first.subarray(0, count);
+    }
+    const out = Buffer.allocUnsafe(count);
+    let filled = 0;
+    while (filled < count) {
+      const piece = this.pending[0] as Buffer;
+      const used = Math.min(piece.length, count - filled);
+      out.set(used === piece.length ? piece : piece.subarray(0, used), filled);
+      filled += used;
+      if (used === piece.length) this.pending.shift();
+      else this.pending[0] = piece.subarray(used);
+    }
     return out;
   }
 }
