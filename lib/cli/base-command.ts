@@ -29,8 +29,11 @@ export abstract class RealizeCommand extends Command {
     }
     const oclif = (err as { oclif?: { exit?: number } }).oclif;
     if (oclif && typeof oclif.exit === "number") {
-      // oclif's own parse errors and this.exit(): keep their code, usage errors are 2.
-      if (oclif.exit === 0) return this.exit(0);
+      // this.exit(n) from a command: leave with n, silently.
+      if (oclif.exit === 0 || (err as { code?: unknown }).code === "EEXIT") {
+        return this.exit(oclif.exit);
+      }
+      // oclif's own parse errors: keep their code, usage errors are 2.
       process.stderr.write(
         `realize: ${err.message}\n  hint: see \`${this.config.bin} ${this.id ?? ""} --help\`\n`,
       );
