@@ -1,6 +1,6 @@
 import { type Instance, render } from "ink";
 import type { TransferProgress, TransferSummary } from "../model/transfer.ts";
-import { type ProgressReporter, summaryLine } from "./progress-reporter.ts";
+import { failureLines, type ProgressReporter, summaryLine } from "./progress-reporter.ts";
 import { TransferView } from "./transfer-view.tsx";
 
 const FRAME_MS = 100;
@@ -25,6 +25,7 @@ export class InkReporter implements ProgressReporter {
     if (this.latest) this.draw(this.latest);
     this.instance?.unmount();
     await this.instance?.waitUntilExit();
+    for (const line of failureLines(summary)) process.stderr.write(line);
     process.stderr.write(`${summaryLine(summary)}\n`);
   }
 

@@ -68,3 +68,15 @@ test.each([
   expect(r.constructor.name).toBe(name);
   expect(new SilentReporter()).toBeInstanceOf(SilentReporter);
 });
+
+test("the silent reporter shows no progress but names each failed file at the end", async () => {
+  const lines: string[] = [];
+  const r = new SilentReporter((l) => lines.push(l));
+  r.progress();
+  r.file();
+  expect(lines).toEqual([]);
+  await r.finish(summary);
+  expect(lines).toEqual(["failed x: disk full\n"]);
+  await new SilentReporter((l) => lines.push(l)).finish({ ...summary, failed: [] });
+  expect(lines).toHaveLength(1);
+});

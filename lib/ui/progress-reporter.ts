@@ -35,11 +35,23 @@ export class LogReporter implements ProgressReporter {
   }
 }
 
-/** Says nothing (cron). */
+/**
+ * Shows no progress (cron), but still lists each failed file with its reason on stderr at
+ * the end, since exit 3 promises that every file not synced is named.
+ */
 export class SilentReporter implements ProgressReporter {
+  constructor(private readonly write: (line: string) => void = (l) => process.stderr.write(l)) {}
+
   progress(): void {}
   file(): void {}
-  async finish(): Promise<void> {}
+  async finish(summary: TransferSummary): Promise<void> {
+    for (const line of failureLines(summary)) this.write(line);
+  }
+}
+
+/** One `failed PATH: reason` line per failed file of a finished job. */
+export function failureLines(s: TransferSummary): string[] {
+  return s.failed.map((f) => `failed ${f.path}: ${f.error}\n`);
 }
 
 /** The closing line of a job in plain text. */
