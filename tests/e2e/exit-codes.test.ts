@@ -131,6 +131,7 @@ describe("exit 3: some files failed, each listed with its reason", () => {
       expect(failed.get(path)).toMatch(/symlink/);
       expect(run.stderr).toContain(`failed ${path}`);
     }
+    expect(run.stderr).not.toContain("EEXIT");
     expect(failed.get("file-here/x.txt")).toMatch(/file/);
     expect(failed.get("dir-there")).toMatch(/directory/);
     expect(run.summary.files.failed).toBe(run.summary.failed.length);
@@ -159,6 +160,15 @@ describe("exit 3: some files failed, each listed with its reason", () => {
     expect(run.summary.failed[0]!.error).toMatch(/FIFO/);
     expect(existsSync(join(pair.dst("special"), "plain.txt"))).toBe(true);
     expect(existsSync(join(pair.dst("special"), "pipe"))).toBe(false);
+  });
+
+  test("from cron (--progress none, no --json) each failed file is still named on stderr", async () => {
+    const run = await alpha.run("push", "special", "beta", "--progress", "none");
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe("");
+    const lines = run.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^failed pipe: .*FIFO/);
   });
 
   test("an unreadable source file is listed with its reason; the rest is sent", async () => {
@@ -230,6 +240,7 @@ describe("exit 4: stopped early, and a rerun completes", () => {
       "2MB/s",
     );
     expect(run.code).toBe(4);
+    expect(run.stderr).not.toContain("EEXIT");
     expect(run.summary.interrupted).toBe(true);
     expect(existsSync(join(dst, "big.bin"))).toBe(false);
     expect(partialsUnder(dst)).toEqual([".big.bin.realize-partial"]);
