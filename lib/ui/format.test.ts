@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { formatBytes, formatDuration, formatRate, rateAndEta } from "./format.ts";
+import { formatBytes, formatDuration, formatPath, formatRate, rateAndEta } from "./format.ts";
 
 test.each([
   [0, "0 B"],
@@ -29,4 +29,14 @@ test("rate and eta follow from progress", () => {
   expect(formatRate(2048)).toBe("2.00 KiB/s");
   expect(rateAndEta(50, 100, 1000)).toEqual({ rate: 50, etaSeconds: 1 });
   expect(Number.isNaN(rateAndEta(0, 100, 0).etaSeconds)).toBe(true);
+});
+
+test.each([
+  ["docs/a b.txt", "docs/a b.txt"],
+  ["été/日本語 -rf", "été/日本語 -rf"],
+  ["odd/line\nbreak", '"odd/line\\nbreak"'],
+  ["tab\there", '"tab\\there"'],
+  ["esc\u001b[31m", '"esc\\u001b[31m"'],
+])("a path in a log line: %p is shown as %p", (path, shown) => {
+  expect(formatPath(path)).toBe(shown);
 });

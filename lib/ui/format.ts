@@ -37,3 +37,16 @@ export function rateAndEta(
   const etaSeconds = rate > 0 ? (total - done) / rate : Number.NaN;
   return { rate, etaSeconds };
 }
+
+/**
+ * A path as part of one log line: as it is, or JSON-quoted when it holds a control
+ * character (a newline in a file name must not split the line, an escape must not reach
+ * the terminal).
+ */
+export function formatPath(path: string): string {
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return JSON.stringify(path);
+  }
+  return path;
+}

@@ -1,5 +1,5 @@
 import type { FileResult, TransferProgress, TransferSummary } from "../model/transfer.ts";
-import { formatBytes, formatDuration } from "./format.ts";
+import { formatBytes, formatDuration, formatPath } from "./format.ts";
 
 /** How a job shows its progress (CLI.md `--progress auto|bar|log|none`). */
 export type ProgressMode = "auto" | "bar" | "log" | "none";
@@ -27,7 +27,7 @@ export class LogReporter implements ProgressReporter {
         : result.outcome === "sent"
           ? ` (${formatBytes(result.bytesSent)} sent of ${formatBytes(result.size)})`
           : "";
-    this.write(`${result.outcome} ${result.path}${detail}\n`);
+    this.write(`${result.outcome} ${formatPath(result.path)}${detail}\n`);
   }
 
   async finish(summary: TransferSummary): Promise<void> {
@@ -51,7 +51,7 @@ export class SilentReporter implements ProgressReporter {
 
 /** One `failed PATH: reason` line per failed file of a finished job. */
 export function failureLines(s: TransferSummary): string[] {
-  return s.failed.map((f) => `failed ${f.path}: ${f.error}\n`);
+  return s.failed.map((f) => `failed ${formatPath(f.path)}: ${f.error}\n`);
 }
 
 /** The closing line of a job in plain text. */
