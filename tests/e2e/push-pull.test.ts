@@ -89,8 +89,7 @@ describe("push: a tree of awkward names, links, empty directories and ignored fi
 
   test("the first push sends everything not ignored, exact on disk; files only on beta stay", async () => {
     const before = diskTree(dst);
-    const { code, summary, stderr } = await push("tree", "beta");
-    expect(stderr).toBe("");
+    const { code, summary, stderr } = await push("tree", "beta", "--progress", "log");
     expect(code).toBe(0);
     const expected = diskTree(src, { skip: without(...ignored) });
     const got = diskTree(dst, { skip: without(...destOnly) });
@@ -99,6 +98,11 @@ describe("push: a tree of awkward names, links, empty directories and ignored fi
     for (const rel of ignored) expect(existsSync(join(dst, rel))).toBe(false);
 
     const filesAndLinks = Object.values(expected).filter((e) => e.kind !== "dir").length;
+    // One line per file, even for the name with a newline in it (shown quoted), and a summary.
+    const lines = stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(filesAndLinks + 1);
+    expect(lines.filter((l) => l.startsWith("sent "))).toHaveLength(filesAndLinks);
+    expect(lines.some((l) => l.startsWith('sent "odd/line\\nbreak" ('))).toBe(true);
     expect(summary).toMatchObject({
       arena: "tree",
       peer: "beta",
