@@ -24,7 +24,18 @@ import { MiB, noise } from "../../lib/logic/sync/test-trees.ts";
  */
 const peers = new TestPeers();
 let pair: TransferPair;
-const ARENAS = ["tree", "delta", "scope", "pull", "flags", "ignore", "back", "ctime"];
+const ARENAS = [
+  "tree",
+  "delta",
+  "scope",
+  "pull",
+  "pulltree",
+  "many",
+  "flags",
+  "ignore",
+  "back",
+  "ctime",
+];
 
 beforeAll(async () => {
   pair = await TransferPair.start(peers, ARENAS);
@@ -276,6 +287,18 @@ describe("pull", () => {
     expect(diskTree(here)["alpha-only.txt"]).toEqual(before!);
   });
 
+  test("brings the awkward tree back exactly (names, links, empty dirs, ns mtimes, modes)", async () => {
+    const there = pair.dst("pulltree");
+    const here = pair.src("pulltree");
+    rmSync(there, { recursive: true });
+    expect(Bun.spawnSync(["cp", "-a", pair.src("tree"), there]).exitCode).toBe(0);
+    const { code, summary } = await pull("pulltree", "beta");
+    expect(code).toBe(0);
+    expect(summary.files.failed).toBe(0);
+    const ignored = without("scratch.tmp", "sub/x.tmp", "build");
+    expect(diskTree(here)).toEqual(diskTree(there, { skip: ignored }));
+  });
+
   test("beta pushes to alpha's daemon the same way", async () => {
     const from = pair.dst("back");
     putFile(from, "x/y.txt", "beta to alpha\n", { mtimeNs: 42n });
@@ -385,5 +408,20 @@ describe("output flags", () => {
     const run = await pair.alpha.run("push", "flags", "beta", "--progress", "none");
     expect(run).toEqual({ code: 0, stdout: "", stderr: "" });
     expect(existsSync(join(dst, "same.txt"))).toBe(true);
+  });
+});
+
+describe("many small files", () => {
+  test("600 files in 30 directories (several batches) arrive exact, and a rerun sends nothing", async () => {
+    const src = pair.src("many");
+    for (let i = 0; i < 600; i++) {
+      putFile(src, `d${i % 30}/f${i}.txt`, `file ${i}\n`.repeat(i % 7));
+    }
+    const first = await push("many", "beta");
+    expect(first.code).toBe(0);
+    expect(first.summary.files).toEqual({ total: 600, sent: 600, unchanged: 0, failed: 0 });
+    expect(diskTree(pair.dst("many"))).toEqual(diskTree(src));
+    const again = await push("many", "beta");
+    expect(again.summary.files).toEqual({ total: 600, sent: 0, unchanged: 600, failed: 0 });
   });
 });
