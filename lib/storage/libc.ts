@@ -2,15 +2,21 @@ import { constants as osConstants } from "node:os";
 
 /**
  * The few libc calls realize needs that Node's fs does not offer, bound through bun:ffi
- * on Linux: futimens/utimensat (nanosecond times) and syncfs (one flush for a whole
- * filesystem). Each call returns 0 or -1 as in C; `errno()` reads the thread's errno.
+ * on Linux: futimens/utimensat (nanosecond times), syncfs (one flush for a whole
+ * filesystem) and flock (one writer per partial file). Each call returns 0 or -1 as in C; `errno()` reads the thread's errno.
  */
 export interface Libc {
   futimens(fd: number, times: BigInt64Array): number;
   utimensat(dirfd: number, path: Uint8Array, times: BigInt64Array, flags: number): number;
   syncfs(fd: number): number;
+  /** flock(2): an advisory lock held by one open file description (not by the process). */
+  flock(fd: number, operation: number): number;
   errno(): number;
 }
+
+/** flock(2) operations. */
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
 
 let loaded: Libc | null | undefined;
 
@@ -27,6 +33,7 @@ export async function libc(): Promise<Libc | null> {
         returns: FFIType.i32,
       },
       syncfs: { args: [FFIType.i32], returns: FFIType.i32 },
+      flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
       __errno_location: { args: [], returns: FFIType.ptr },
     });
     loaded = {
@@ -34,6 +41,7 @@ export async function libc(): Promise<Libc | null> {
       utimensat: (dirfd, path, times, flags) =>
         lib.symbols.utimensat(dirfd, ptr(path), ptr(times), flags),
       syncfs: (fd) => lib.symbols.syncfs(fd),
+      flock: (fd, operation) => lib.symbols.flock(fd, operation),
       errno: () => {
         const at = lib.symbols.__errno_location();
         return at === null ? 0 : read.i32(at, 0);

@@ -187,6 +187,38 @@ describe("PartialFile never writes through a link", () => {
   });
 });
 
+describe("PartialFile has one writer at a time", () => {
+  test("a second open of a partial in use is refused by name; once it is closed it opens", async () => {
+    const first = await PartialFile.open(t.root, p("dir/f.bin"));
+    await first.write(0, content(100));
+    const error = await refusal(PartialFile.open(t.root, p("dir/f.bin")));
+    expect(error.code).toBe("refused");
+    expect(error.message).toContain('"dir/f.bin"');
+    expect(error.message).toContain("another transfer is receiving");
+    await first.close();
+    const second = await PartialFile.open(t.root, p("dir/f.bin"));
+    expect(await second.size()).toBe(100);
+    await second.close();
+  });
+
+  test("an open racing a commit gets a fresh partial, never the committed file", async () => {
+    const data = content(3 * LEAF_SIZE);
+    const first = await PartialFile.open(t.root, p("f.bin"));
+    await first.write(0, data);
+    const [, second] = await Promise.all([
+      first.commit(hashOf(data), META),
+      PartialFile.open(t.root, p("f.bin")).catch((e: unknown) => e),
+    ]);
+    if (second instanceof PartialFile) {
+      await second.write(0, content(10, 2));
+      await second.close();
+    } else {
+      expect((second as RealizeError).code).toBe("refused");
+    }
+    expect(new Uint8Array(await readFile(join(t.dir, "f.bin")))).toEqual(data);
+  });
+});
+
 describe("PartialFile resume", () => {
   const data = content(4 * LEAF_SIZE + 1000);
   const expected = hashOf(data);

@@ -1,6 +1,7 @@
 import type { BigIntStats } from "node:fs";
 import { constants } from "node:fs";
 import { type FileHandle, lstat, open, rename, unlink } from "node:fs/promises";
+import { constants as osConstants } from "node:os";
 import { LEAF_SIZE, MerkleHasher } from "../hash/index.ts";
 import { type ArenaPath, partialPathFor } from "../model/arena-path.ts";
 import { ByteRange } from "../model/byte-range.ts";
@@ -9,6 +10,7 @@ import { ioError, RealizeError } from "../model/errors.ts";
 import type { Hash } from "../model/hash.ts";
 import { fsyncDir } from "./fsync-dir.ts";
 import { hashOpenFile } from "./hash-open-file.ts";
+import { LOCK_EX, LOCK_NB, libc, libcError } from "./libc.ts";
 import { type RealEntry, realEntry } from "./real-entry.ts";
 import { inTheWay, NO_FOLLOW, type RealRoot, readFully } from "./real-root.ts";
 import { setFileMtime } from "./set-times.ts";
@@ -62,7 +64,9 @@ export class PartialFile {
    * Opens (creating if needed, with its parent directories) the partial file of `target`.
    * Refuses ("bad_path") when a symlink or file stands where a parent directory goes, or
    * when a directory occupies the partial's name. A symlink or hard-linked file found under
-   * the partial's name is replaced by a fresh file, so a write never lands elsewhere.
+   * the partial's name is replaced by a fresh file, so a write never lands elsewhere. One
+   * reception at a time: while a partial is open (in any process), opening it again is
+   * refused ("refused", naming the file), so two writers never mix their bytes in it.
    */
   static async open(root: RealRoot, target: ArenaPath): Promise<PartialFile> {
     const parent = target.parent();
@@ -88,7 +92,12 @@ export class PartialFile {
         throw ioError("create the partial file", abs, e);
       }
       const stats = await handle.stat({ bigint: true });
-      if (stats.isFile() && stats.nlink === 1n) return new PartialFile(root, target, handle);
+      if (stats.isFile() && stats.nlink === 1n) {
+        if (await lockOwn(handle, abs, stats, target)) return new PartialFile(root, target, handle);
+        await handle.close();
+        if (attempt < 3) continue;
+        throw busy(target, abs);
+      }
       await handle.close();
       if (attempt > 0 || stats.isDirectory()) {
         throw new RealizeError(
@@ -378,6 +387,39 @@ export class PartialFile {
       cause,
     );
   }
+}
+
+function busy(target: ArenaPath, abs: string): RealizeError {
+  return new RealizeError(
+    "refused",
+    `another transfer is receiving ${JSON.stringify(target.text)} right now (${abs} is locked); run again once it is done`,
+    { path: target.text, file: abs },
+  );
+}
+
+/**
+ * Takes the exclusive lock of an opened partial, so that two receptions of one path (two
+ * peers pushing it, a pull during a push) never write into the same file: the second is
+ * refused ("refused", naming the file). True once locked and `abs` still names the locked
+ * file; false when a commit renamed it away meanwhile (the caller opens afresh). Without
+ * libc (not Linux) nothing is locked.
+ */
+async function lockOwn(
+  handle: FileHandle,
+  abs: string,
+  opened: BigIntStats,
+  target: ArenaPath,
+): Promise<boolean> {
+  const c = await libc();
+  if (c === null) return true;
+  if (c.flock(handle.fd, LOCK_EX | LOCK_NB) !== 0) {
+    const errno = c.errno();
+    await handle.close();
+    if (errno === osConstants.errno.EWOULDBLOCK) throw busy(target, abs);
+    throw ioError("lock", abs, libcError("flock", abs, errno));
+  }
+  const now = await lstat(abs, { bigint: true }).catch(() => undefined);
+  return now !== undefined && now.ino === opened.ino && now.dev === opened.dev;
 }
 
 async function removeQuietly(abs: string): Promise<void> {
