@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import {
   existsSync,
+  linkSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -11,7 +12,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { diskTree, partialsUnder } from "../../fixtures/disk-tree.ts";
-import { TestPeers, waitFor } from "../../fixtures/peers.ts";
+import { linkPeers, type TestPeer, TestPeers, waitFor } from "../../fixtures/peers.ts";
 import { putFile } from "../../fixtures/put-file.ts";
 import { TornWatch } from "../../fixtures/torn-watch.ts";
 import { TransferPair } from "../../fixtures/transfer-pair.ts";
@@ -25,12 +26,35 @@ import { MiB, noise } from "../../lib/logic/sync/test-trees.ts";
  */
 const peers = new TestPeers();
 let pair: TransferPair;
+let gamma: TestPeer;
 
 beforeAll(async () => {
   pair = await TransferPair.start(
     peers,
-    ["partials", "base", "srcpartials", "vanish", "kill", "move", "movekill", "moveedit"],
-    { serve: ["beta"] },
+    [
+      "partials",
+      "base",
+      "srcpartials",
+      "links",
+      "vanish",
+      "kill",
+      "race",
+      "move",
+      "movekill",
+      "moveedit",
+      "pullmove",
+    ],
+    {
+      serve: ["beta"],
+      prepare: async (p) => {
+        // A third peer, to push to beta at the same time as alpha.
+        gamma = await peers.make("gamma");
+        await linkPeers(gamma, p.beta, { bDialsA: false });
+        const root = gamma.machine.path("arenas", "race");
+        mkdirSync(root, { recursive: true });
+        await gamma.must("arena", "add", "race", "--root", root);
+      },
+    },
   );
 });
 afterAll(() => peers.cleanup());
@@ -149,6 +173,40 @@ describe("partials in the source", () => {
     expect(back.code).toBe(0);
     expect(back.summary.files.total).toBe(2);
     expect(existsSync(join(src, ".theirs.realize-partial"))).toBe(false);
+  });
+});
+
+describe("links at the destination", () => {
+  test("a symlink or hard link where a file goes is replaced, never written through", async () => {
+    const src = pair.src("links");
+    const dst = pair.dst("links");
+    const outside = pair.beta.machine.path("links-outside");
+    mkdirSync(outside);
+    const victims = {
+      "small-sym.txt": "outside, behind a symlink\n",
+      "big-sym.bin": "outside, behind a symlink, big\n",
+      "small-hard.txt": "outside, hard-linked\n",
+      "big-hard.bin": Buffer.from(noise(2 * MiB, 51)),
+    };
+    for (const [name, content] of Object.entries(victims))
+      writeFileSync(join(outside, name), content);
+    symlinkSync(join(outside, "small-sym.txt"), join(dst, "small-sym.txt"));
+    symlinkSync(join(outside, "big-sym.bin"), join(dst, "big-sym.bin"));
+    linkSync(join(outside, "small-hard.txt"), join(dst, "small-hard.txt"));
+    linkSync(join(outside, "big-hard.bin"), join(dst, "big-hard.bin"));
+    putFile(src, "small-sym.txt", "new small\n");
+    putFile(src, "big-sym.bin", noise(2 * MiB, 53));
+    putFile(src, "small-hard.txt", "new small, was hard-linked\n");
+    const edited = Buffer.from(victims["big-hard.bin"]);
+    edited.write("an edit in the middle", MiB);
+    putFile(src, "big-hard.bin", edited);
+
+    const { code } = await push("links", "beta");
+    expect(code).toBe(0);
+    expect(diskTree(dst)).toEqual(diskTree(src));
+    for (const [name, content] of Object.entries(victims)) {
+      expect(readFileSync(join(outside, name)).equals(Buffer.from(content))).toBe(true);
+    }
   });
 });
 
@@ -293,6 +351,33 @@ describe("kill -9 mid-transfer", () => {
   });
 });
 
+describe("two peers pushing the same file at once", () => {
+  test("the second is refused naming the busy file; nothing torn; its rerun completes", async () => {
+    const SIZE = 4 * MiB;
+    const fromAlpha = Buffer.from(noise(SIZE, 61));
+    const fromGamma = Buffer.from(noise(SIZE, 63));
+    const dst = pair.dst("race");
+    putFile(pair.src("race"), "race.bin", fromAlpha);
+    putFile(gamma.machine.path("arenas", "race"), "race.bin", fromGamma);
+    const watch = new TornWatch(join(dst, "race.bin"), { fromAlpha, fromGamma });
+    const args = ["push", "race", "beta", "--json", "--progress", "none"];
+    const a = pair.spawn(pair.alpha, ...args, "--max-rate", "2MB/s");
+    await waitFor("alpha's partial", () => partialsUnder(dst).length > 0);
+    const g = await pair.spawn(gamma, ...args).done;
+    expect(g.code).toBe(3);
+    const failed = JSON.parse(g.stdout).failed;
+    expect(failed.map((f: { path: string }) => f.path)).toEqual(["race.bin"]);
+    expect(failed[0].error).toContain("another transfer is receiving");
+    expect((await a.done).code).toBe(0);
+    expect(watch.look()).toBe("fromAlpha");
+
+    const again = await pair.spawn(gamma, ...args).done;
+    expect(again.code).toBe(0);
+    const seen = await watch.stop();
+    expect(Object.keys(seen).sort()).toEqual(["absent", "fromAlpha", "fromGamma"]);
+  });
+});
+
 describe("--move never deletes before verification", () => {
   test("a file the destination refuses stays at the source; verified ones go", async () => {
     const src = pair.src("move");
@@ -316,6 +401,43 @@ describe("--move never deletes before verification", () => {
       keep: { kind: "dir" },
       "keep/a.txt": originals["keep/a.txt"]!,
       "keep/b.bin": originals["keep/b.bin"]!,
+    });
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  test("a source symlink is moved as a link; what it points to is untouched", async () => {
+    const src = pair.src("move");
+    const target = pair.alpha.machine.path("move-target.txt");
+    writeFileSync(target, "the link's target\n");
+    symlinkSync(target, join(src, "to-outside"));
+    const { code } = await push("move", "beta", "to-outside", "--move");
+    expect(code).toBe(0);
+    expect(existsSync(join(src, "to-outside"))).toBe(false);
+    expect(diskTree(pair.dst("move"))["to-outside"]).toEqual({ kind: "symlink", target });
+    expect(readFileSync(target, "utf8")).toBe("the link's target\n");
+  });
+
+  test("pull --move deletes at the peer only what arrived here verified", async () => {
+    const here = pair.src("pullmove");
+    const there = pair.dst("pullmove");
+    putFile(there, "a.txt", "a\n");
+    putFile(there, "big.bin", noise(700 * 1024, 71));
+    putFile(there, "blocked/b.txt", "refused here\n");
+    const originals = diskTree(there);
+    const outside = pair.alpha.machine.path("pullmove-outside");
+    mkdirSync(outside);
+    symlinkSync(outside, join(here, "blocked"));
+
+    const { code, summary } = await pull("pullmove", "beta", "--move");
+    expect(code).toBe(3);
+    expect(summary.failed.map((f) => f.path)).toEqual(["blocked", "blocked/b.txt"]);
+    expect(diskTree(there)).toEqual({
+      blocked: { kind: "dir" },
+      "blocked/b.txt": originals["blocked/b.txt"]!,
+    });
+    expect(diskTree(here, { skip: (rel) => rel === "blocked" })).toEqual({
+      "a.txt": originals["a.txt"]!,
+      "big.bin": originals["big.bin"]!,
     });
     expect(readdirSync(outside)).toEqual([]);
   });
