@@ -3,7 +3,7 @@ import { type Logger, silentLogger } from "../model/logger.ts";
 import { type ByteMeter, FrameChannel } from "./framing.ts";
 import type { Link } from "./link.ts";
 import type { CallMethod, StreamMethod } from "./method.ts";
-import { InboundRequest } from "./rpc-inbound.ts";
+import { type InboundPort, InboundRequest } from "./rpc-inbound.ts";
 import {
   type CallOptions,
   type Outbound,
@@ -61,6 +61,7 @@ export class RpcConnection {
   private readonly outbound = new Map<number, Outbound>();
   private readonly inbound = new Map<number, InboundRequest>();
   private readonly port: OutboundPort;
+  private readonly inboundPort: InboundPort;
   private state: "hello" | "open" | "closed" = "hello";
   private nextId = 1;
   private helloTimer: ReturnType<typeof setTimeout> | undefined;
@@ -86,6 +87,13 @@ export class RpcConnection {
       send: (message) => void this.send(message),
       forget: (id) => this.outbound.delete(id),
       violation: (reason) => this.violation(reason),
+    };
+    this.inboundPort = {
+      peer: this.peer,
+      address: this.address,
+      logger: this.logger,
+      send: (message) => this.send(message),
+      drained: () => this.channel.drained(),
     };
     this.channel = new FrameChannel(
       link.stream,
@@ -177,21 +185,27 @@ export class RpcConnection {
   private sendWhenReady(id: number, request: Outbound, message: () => Message): void {
     if (request.done) return;
     this.outbound.set(id, request);
+    if (this.state === "open") {
+      this.sendRequest(request, message);
+      return;
+    }
     this.ready.then(
-      () => {
-        if (request.done) return;
-        try {
-          this.send(message());
-        } catch (error) {
-          request.fail(
-            isRealizeError(error)
-              ? error
-              : new RealizeError("internal", `cannot encode a request: ${String(error)}`),
-          );
-        }
-      },
+      () => this.sendRequest(request, message),
       (error: RealizeError) => request.fail(error),
     );
+  }
+
+  private sendRequest(request: Outbound, message: () => Message): void {
+    if (request.done) return;
+    try {
+      this.send(message());
+    } catch (error) {
+      request.fail(
+        isRealizeError(error)
+          ? error
+          : new RealizeError("internal", `cannot encode a request: ${String(error)}`),
+      );
+    }
   }
 
   private send(message: Message): boolean {
@@ -304,16 +318,6 @@ export class RpcConnection {
     this.inbound.set(id, request);
     void request.run().finally(() => this.inbound.delete(id));
     return undefined;
-  }
-
-  private get inboundPort() {
-    return {
-      peer: this.peer,
-      address: this.address,
-      logger: this.logger,
-      send: (message: Message) => this.send(message),
-      drained: () => this.channel.drained(),
-    };
   }
 
   private farewell(err: RealizeError | undefined): void {
