@@ -2,11 +2,12 @@ import type { DeltaOp } from "../../delta/delta-op.ts";
 import { DeltaPatcher } from "../../delta/patch.ts";
 import { chooseBlockSize, computeSignature, type Signature } from "../../delta/signature.ts";
 import { MerkleHasher } from "../../hash/index.ts";
-import type { ArenaPath } from "../../model/arena-path.ts";
+import { ArenaPath } from "../../model/arena-path.ts";
 import { isRealizeError, RealizeError } from "../../model/errors.ts";
 import type { Hash } from "../../model/hash.ts";
 import type { TreeEntry } from "../../model/tree-entry.ts";
 import { DurableBatch } from "../../storage/durable-batch.ts";
+import { IGNORE_FILE, IgnoreRules } from "../../storage/ignore-rules.ts";
 import { RACY_WINDOW_NS } from "../../storage/index-db.ts";
 import { PartialFile } from "../../storage/partial-file.ts";
 import { RealEdits } from "../../storage/real-edits.ts";
@@ -55,21 +56,42 @@ export class LocalDestination implements TreeDestination {
   private readonly edits: RealEdits;
   private readonly open = new Map<number, Open>();
   private nextToken = 1;
+  /** This peer's ignore rules as the job found them (read when it lists). */
+  private rules: IgnoreRules | undefined;
 
   constructor(private readonly arena: LocalArena) {
     this.edits = new RealEdits(arena.root);
   }
 
-  list(scope: readonly ArenaPath[]): Promise<Listing> {
+  async list(scope: readonly ArenaPath[]): Promise<Listing> {
+    this.rules = await IgnoreRules.load(this.arena.root);
     return listLocalTree(this.arena, scope);
   }
 
+  /**
+   * Refuses a path this peer's `.realizeignore` ignores: such paths are not listed here,
+   * so whatever the source has there must not overwrite what this peer keeps out of sync.
+   */
+  private async notIgnored(path: ArenaPath, isDir: boolean): Promise<void> {
+    this.rules ??= await IgnoreRules.load(this.arena.root);
+    if (!this.rules.ignoresWithin(path, isDir)) return;
+    throw new RealizeError(
+      "refused",
+      `${JSON.stringify(path.text)} is ignored by ${this.arena.root.absolute(ArenaPath.parse(IGNORE_FILE))} on the receiving peer; it is neither received nor overwritten there`,
+      { path: path.text },
+    );
+  }
+
   makeDirs(entries: readonly TreeEntry[]): Promise<ItemResult[]> {
-    return each(entries, (e) => this.edits.makeDir(e.path));
+    return each(entries, async (e) => {
+      await this.notIgnored(e.path, true);
+      await this.edits.makeDir(e.path);
+    });
   }
 
   makeLinks(entries: readonly TreeEntry[]): Promise<ItemResult[]> {
     return each(entries, async (e) => {
+      await this.notIgnored(e.path, false);
       if (e.target === undefined)
         throw new RealizeError("protocol", `symlink ${e.path.text} has no target`);
       await this.edits.placeSymlink(e.path, e.target, e.mtimeNs);
@@ -93,6 +115,7 @@ export class LocalDestination implements TreeDestination {
     for (const { entry, data } of files) {
       try {
         if (!entry.hash) throw new RealizeError("protocol", `file ${entry.path.text} has no hash`);
+        await this.notIgnored(entry.path, false);
         const partial = await PartialFile.open(this.arena.root, entry.path);
         try {
           await partial.write(0, data);
@@ -123,6 +146,7 @@ export class LocalDestination implements TreeDestination {
 
   async begin(entry: TreeEntry, leaves: readonly Hash[]): Promise<Reception> {
     if (!entry.hash) throw new RealizeError("protocol", `file ${entry.path.text} has no hash`);
+    await this.notIgnored(entry.path, false);
     const base = await this.arena.root.lstat(entry.path);
     const baseSize = base?.isFile() ? Number(base.size) : 0;
     const partial = await PartialFile.open(this.arena.root, entry.path);

@@ -152,6 +152,27 @@ describe("transfer between two local roots", () => {
     expect(readdirSync(outside)).toEqual([]);
   });
 
+  test("a path the destination's own .realizeignore ignores is refused by name, its file kept", async () => {
+    writeFileSync(join(dst, ".realizeignore"), "local.cfg\ncache/\n");
+    writeFileSync(join(dst, "local.cfg"), "the destination's own");
+    write("local.cfg", "the source's");
+    write("cache/big.bin", noise(300 * 1024, 6));
+    write("cache/small", "s");
+    symlinkSync("x", join(src, "cache/link"));
+    write("kept.txt", "k");
+    const s = await sync();
+    expect(s.failed.map((f) => f.path).sort()).toEqual([
+      "cache",
+      "cache/big.bin",
+      "cache/link",
+      "cache/small",
+      "local.cfg",
+    ]);
+    for (const f of s.failed) expect(f.error).toContain("is ignored by");
+    expect(readFileSync(join(dst, "local.cfg"), "utf8")).toBe("the destination's own");
+    expect(readdirSync(dst).sort()).toEqual([".realizeignore", "kept.txt", "local.cfg"]);
+  });
+
   test("--move deletes sources only after the copy verified, then empty dirs", async () => {
     write("m/one", "1");
     write("m/two", noise(300 * 1024, 4));

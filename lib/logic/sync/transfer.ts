@@ -99,7 +99,10 @@ export async function runTransfer(
   ]);
   for (const lane of lanes) if (lane.status === "rejected") throw lane.reason;
   if (!run.stopped()) {
-    const dirs = dirsToSettle(plan, new Map(dst.entries.map((e) => [e.path.text, e])));
+    const failed = new Set(job.failures.map((f) => f.path));
+    const dirs = dirsToSettle(plan, new Map(dst.entries.map((e) => [e.path.text, e]))).filter(
+      (item) => !failed.has(item.entry.path.text),
+    );
     await run.batches(dirs, (e) => destination.setMeta(e), false);
   }
   if (options.move && !run.stopped()) await run.moveAway(src.entries);
