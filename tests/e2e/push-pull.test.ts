@@ -336,6 +336,26 @@ describe(".realizeignore", () => {
     expect(existsSync(join(src, "old.log"))).toBe(false);
     expect(existsSync(join(src, "cache/beta"))).toBe(false);
   });
+
+  test("a path only the receiving peer ignores is refused by name; its own file is kept", async () => {
+    const src = pair.src("ignore");
+    const dst = pair.dst("ignore");
+    putFile(dst, ".realizeignore", "*.log\ncache/\nlocal.cfg\n");
+    putFile(dst, "local.cfg", "beta's own settings\n");
+    putFile(src, "local.cfg", "alpha's settings\n");
+    const { code, summary } = await push("ignore", "beta", "local.cfg");
+    expect(code).toBe(3);
+    expect(summary.failed.map((f) => f.path)).toEqual(["local.cfg"]);
+    expect(summary.failed[0]!.error).toContain("is ignored by");
+    expect(readFileSync(join(dst, "local.cfg"), "utf8")).toBe("beta's own settings\n");
+
+    putFile(dst, "only-beta-sends.log", "beta does not ignore this any more\n");
+    putFile(dst, ".realizeignore", "cache/\nlocal.cfg\n");
+    const back = await pull("ignore", "beta", "only-beta-sends.log");
+    expect(back.code).toBe(3);
+    expect(back.summary.failed.map((f) => f.path)).toEqual(["only-beta-sends.log"]);
+    expect(existsSync(join(src, "only-beta-sends.log"))).toBe(false);
+  });
 });
 
 describe("output flags", () => {
