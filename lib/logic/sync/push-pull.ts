@@ -15,6 +15,9 @@ import { RemoteDestination } from "./remote-destination.ts";
 import { RemoteSource } from "./remote-source.ts";
 import { runTransfer } from "./transfer.ts";
 
+/** How long a stopped job may wind down before its connection is closed under it. */
+const STOP_GRACE_MS = 1000;
+
 /** A push or pull as the user asked for it (CLI.md). */
 export interface PushPullRequest {
   direction: TransferDirection;
@@ -99,11 +102,26 @@ export async function pushPull(
   await mkdir(paths.stateDir, { recursive: true, mode: 0o700 });
   const index = IndexDb.open(paths.stateDir);
   const stop = new AbortController();
-  const onAbort = () => stop.abort();
+  let connection: RpcConnection | undefined;
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  const onAbort = () => {
+    stop.abort();
+    // Writes already queued for a slow (--max-rate) link could hold the stop for long; what
+    // the peer received by then stays in its partials for the next run.
+    grace ??= setTimeout(
+      () =>
+        connection?.close(
+          new RealizeError(
+            "cancelled",
+            `stopped: the connection to peer ${request.peer} was closed without waiting for data still queued`,
+          ),
+        ),
+      STOP_GRACE_MS,
+    );
+  };
   request.signal?.addEventListener("abort", onAbort, { once: true });
   const timer =
     request.maxDurationMs === undefined ? undefined : setTimeout(onAbort, request.maxDurationMs);
-  let connection: RpcConnection | undefined;
   try {
     const local = await localEndpoints(config, index, request.arena);
     const dialled = await tlsDial({
@@ -137,6 +155,7 @@ export async function pushPull(
     }
   } finally {
     if (timer) clearTimeout(timer);
+    if (grace) clearTimeout(grace);
     request.signal?.removeEventListener("abort", onAbort);
     connection?.close();
     await connection?.closed;
