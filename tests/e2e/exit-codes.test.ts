@@ -252,6 +252,30 @@ describe("exit 4: stopped early, and a rerun completes", () => {
     expect(diskTree(dst)).toEqual(diskTree(src));
   });
 
+  test("a stop at a slow --max-rate does not wait for the data already queued", async () => {
+    const src = pair.src("signal");
+    const dst = pair.dst("signal");
+    putFile(src, "slow.bin", noise(3 * MiB, 45));
+    // At 100 KB/s the 2 MiB of writes in flight take 20 s to drain: the stop must not wait.
+    const running = pair.spawn(
+      alpha,
+      "push",
+      "signal",
+      "beta",
+      "slow.bin",
+      "--max-rate",
+      "100KB/s",
+    );
+    await waitFor("the partial at beta", () => partialsUnder(dst).length > 0);
+    running.child.kill("SIGINT");
+    const exited = await Promise.race([running.done, Bun.sleep(8000).then(() => undefined)]);
+    expect(exited?.code).toBe(4);
+    expect(existsSync(join(dst, "slow.bin"))).toBe(false);
+    const again = await pair.transfer(alpha, "push", "signal", "beta", "slow.bin");
+    expect(again.code).toBe(0);
+    expect(diskTree(dst)["slow.bin"]).toEqual(diskTree(src)["slow.bin"]!);
+  });
+
   test.each(["SIGTERM", "SIGINT"] as const)(
     "%s stops a push cleanly with exit 4 and its summary; a rerun completes",
     async (signal) => {
