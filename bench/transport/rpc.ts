@@ -3,9 +3,12 @@
  * spawns a server (`--serve`, the same file) with two listeners of the same identity and TLS
  * settings: one answers RPC (a stream method sending file-sized chunks under credit
  * backpressure, and a small call), the other writes raw bytes on a bare TLS link. Each round
- * streams SIZE MiB both ways, alternating which goes first, and prints both rates and their
- * ratio; then small calls one at a time and with 64 in flight. The chunk size is the sync
- * protocol's read chunk (sync-wire.ts READ_CHUNK) unless CHUNK_KIB says otherwise.
+ * streams SIZE MiB from the server to this process over each of the two, alternating which
+ * goes first, and prints both rates and their ratio; then the rate of small calls, one at a
+ * time and with 64 in flight. The last line holds the median of each column. The chunk size is the sync
+ * protocol's read chunk (sync-wire.ts READ_CHUNK) unless CHUNK_KIB says otherwise; the
+ * stream window is the connection's default unless WINDOW says otherwise. One untimed round
+ * of each kind comes first, so the numbers are of warm code.
  *
  *   bun bench/transport/rpc.ts [SIZE_MIB=1024] [ROUNDS=3] [CALLS=20000]
  */
@@ -163,6 +166,7 @@ async function run(): Promise<void> {
     const rows: number[][] = [];
     await rawRound();
     await rpcRound();
+    await callRound(64);
     for (let round = 1; round <= rounds; round++) {
       const [rawMs, rpcMs] =
         round % 2 === 1
