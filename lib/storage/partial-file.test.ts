@@ -338,6 +338,26 @@ describe("PartialFile on a full disk", () => {
     await receive(root, "small", content(1000));
     expect(await readdir(mnt)).toEqual(["small"]);
   });
+
+  test("writes that come after the disk filled fail as disk_full too, not as a closed file", async () => {
+    if (!mounted) {
+      console.warn("skipped: cannot mount a small tmpfs (needs root)");
+      return;
+    }
+    const partial = await PartialFile.open(new RealRoot(mnt), p("big.bin"));
+    const first = await refusal(
+      (async () => {
+        for (let at = 0; at < 4 * 1024 * 1024; at += LEAF_SIZE) {
+          await partial.write(at, content(LEAF_SIZE));
+        }
+      })(),
+    );
+    const later = await refusal(partial.write(0, content(10)));
+    expect(later.code).toBe("disk_full");
+    expect(later.message).toBe(first.message);
+    expect((await refusal(partial.truncate(10))).code).toBe("disk_full");
+    expect(await readdir(mnt)).toEqual([]);
+  });
 });
 
 describe("PartialFile after a crash (child process killed with SIGKILL)", () => {

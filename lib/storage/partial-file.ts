@@ -52,6 +52,8 @@ export class PartialFile {
   /** The partial's own path in the arena (see partialPathFor). */
   readonly partial: ArenaPath;
   #handle: FileHandle | undefined;
+  /** Why the partial was given up (a full disk): what every later call fails with. */
+  #gaveUp: RealizeError | undefined;
 
   private constructor(root: RealRoot, target: ArenaPath, handle: FileHandle) {
     this.root = root;
@@ -354,8 +356,12 @@ export class PartialFile {
 
   /** Closes and removes the partial; the target is left as it is. */
   async abort(): Promise<void> {
-    await this.close();
-    await removeQuietly(this.partialAbsolute);
+    // Removed while still open (and locked), so no other reception can take it meanwhile.
+    try {
+      if (this.#handle !== undefined) await removeQuietly(this.partialAbsolute);
+    } finally {
+      await this.close();
+    }
   }
 
   /** Closes the partial file, leaving it on disk for a later run. */
@@ -366,6 +372,7 @@ export class PartialFile {
   }
 
   #open(): FileHandle {
+    if (this.#gaveUp !== undefined) throw this.#gaveUp;
     if (this.#handle === undefined) {
       throw new Error(`the partial file of ${this.target.text} is already closed`);
     }
@@ -377,15 +384,17 @@ export class PartialFile {
    * from); on a full disk the partial is removed first, so that other files still fit.
    */
   async failed(op: string, cause: unknown): Promise<RealizeError> {
+    if (this.#gaveUp !== undefined) return this.#gaveUp;
     const error = ioError(op, this.targetAbsolute, cause);
     if (error.code !== "disk_full") return error;
-    await this.abort();
-    return new RealizeError(
+    this.#gaveUp = new RealizeError(
       "disk_full",
       `no space left on the device to receive ${this.targetAbsolute}; its partial file was removed so that other files still fit`,
       { path: this.target.text, file: this.targetAbsolute, errno: errnoOf(cause) },
       cause,
     );
+    await this.abort();
+    return this.#gaveUp;
   }
 }
 
