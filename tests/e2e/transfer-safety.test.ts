@@ -43,10 +43,13 @@ beforeAll(async () => {
       "movekill",
       "moveedit",
       "pullmove",
+      "full",
     ],
     {
       serve: ["beta"],
       prepare: async (p) => {
+        // Beta's root of "full" is a 3 MiB tmpfs (when this test may mount one).
+        fullDisk = mountSmallDisk(p.dst("full"), "3m");
         // A third peer, to push to beta at the same time as alpha.
         gamma = await peers.make("gamma");
         await linkPeers(gamma, p.beta, { bDialsA: false });
@@ -57,7 +60,18 @@ beforeAll(async () => {
     },
   );
 });
-afterAll(() => peers.cleanup());
+afterAll(async () => {
+  await peers.cleanup().catch(() => {});
+  if (fullDisk) Bun.spawnSync(["umount", "-l", pair.dst("full")]);
+  await peers.cleanup();
+});
+
+/** Mounts a tmpfs of `size` on `dir`; false where mounting is not allowed (not root). */
+function mountSmallDisk(dir: string, size: string): boolean {
+  if (process.getuid?.() !== 0) return false;
+  return Bun.spawnSync(["mount", "-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir]).exitCode === 0;
+}
+let fullDisk = false;
 afterEach(() => pair.killRuns());
 // Some tests kill beta's daemon: each test starts with one running.
 beforeEach(async () => {
@@ -513,4 +527,39 @@ describe("--move never deletes before verification", () => {
       expect(readFileSync(join(dst, rel)).equals(content)).toBe(true);
     }
   });
+});
+
+describe("a full disk at the destination", () => {
+  test.skipIf(process.getuid?.() !== 0)(
+    "a file too big is reported and its partial removed at once; then the rest still fits",
+    async () => {
+      expect(fullDisk).toBe(true);
+      const src = pair.src("full");
+      const dst = pair.dst("full");
+      putFile(src, "first.txt", "before the big one\n");
+      expect((await push("full", "beta")).code).toBe(0);
+
+      putFile(src, "huge.bin", noise(4 * MiB, 81));
+      const run = await push("full", "beta", "huge.bin");
+      expect(run.code).toBe(3);
+      expect(run.summary.failed.map((f) => f.path)).toEqual(["huge.bin"]);
+      expect(run.summary.failed[0]!.error).toMatch(/no space/i);
+      expect(partialsUnder(dst)).toEqual([]);
+      expect(existsSync(join(dst, "huge.bin"))).toBe(false);
+      rmSync(join(src, "huge.bin"));
+
+      for (let i = 0; i < 60; i++) putFile(src, `many/${i}.bin`, noise(64 * 1024, 83 + 2 * i));
+      const many = await push("full", "beta");
+      expect(many.code).toBe(3);
+      expect(many.summary.failed.length).toBeGreaterThan(0);
+      for (const f of many.summary.failed) expect(f.error).toMatch(/no space/i);
+      expect(partialsUnder(dst)).toEqual([]);
+      const failed = new Set(many.summary.failed.map((f) => f.path));
+      const there = diskTree(dst);
+      for (const [rel, entry] of Object.entries(diskTree(src))) {
+        if (failed.has(rel)) expect(there[rel]).toBeUndefined();
+        else expect(there[rel]).toEqual(entry);
+      }
+    },
+  );
 });
