@@ -61,7 +61,6 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  await peers.cleanup().catch(() => {});
   if (fullDisk) Bun.spawnSync(["umount", "-l", pair.dst("full")]);
   await peers.cleanup();
 });
