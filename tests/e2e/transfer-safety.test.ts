@@ -333,6 +333,39 @@ describe("kill -9 mid-transfer", () => {
     expect(diskTree(dst)["dest-killed.bin"]).toEqual(diskTree(src)["dest-killed.bin"]!);
   });
 
+  test("of the source daemon during a pull: exit 1 naming it; after a restart a rerun resumes", async () => {
+    const here = pair.src("kill");
+    const there = pair.dst("kill");
+    const next = Buffer.from(noise(SIZE, 109));
+    putFile(there, "source-gone.bin", next);
+    const watch = new TornWatch(join(here, "source-gone.bin"), { next });
+
+    const running = pair.spawn(
+      pair.alpha,
+      "pull",
+      "kill",
+      "beta",
+      "source-gone.bin",
+      "--max-rate",
+      "4MB/s",
+    );
+    await partialReaches(here, "source-gone.bin", 2 * MiB);
+    await pair.beta.daemon!.stop("SIGKILL", 0);
+    const run = await running.done;
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("peer beta");
+    expect(watch.look()).toBe("absent");
+
+    await pair.beta.serve();
+    const again = await pull("kill", "beta", "source-gone.bin");
+    expect(again.code).toBe(0);
+    expect(again.summary.bytes.sent).toBeLessThanOrEqual(SIZE - 2 * MiB + LEAF);
+    const seen = await watch.stop();
+    expect(Object.keys(seen).sort()).toEqual(["absent", "next"]);
+    expect(diskTree(here)["source-gone.bin"]).toEqual(diskTree(there)["source-gone.bin"]!);
+    expect(partialsUnder(here)).toEqual([]);
+  });
+
   test("of the pulling CLI (the destination): nothing torn here; a rerun resumes", async () => {
     const here = pair.src("kill");
     const there = pair.dst("kill");
