@@ -123,7 +123,8 @@ export class RpcConnection {
 
   /**
    * Calls `method` on the peer; rejects with the peer's error as a RealizeError of the same
-   * code. The deadline and signal count from now, the hello exchange included.
+   * code. The deadline and signal count from now, the hello exchange included. Large byte
+   * strings in `args` are sent from their own memory: they must not change until it settles.
    */
   call<A, R>(method: CallMethod<A, R>, args: A, options: CallOptions = {}): Promise<R> {
     const id = this.nextId++;

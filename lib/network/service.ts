@@ -20,6 +20,8 @@ export type CallHandler<A, R> = (args: A, context: RequestContext) => R | Promis
 /**
  * Serves one stream: yields chunks. The next chunk is only pulled once the caller has room
  * for it, so a generator reading a file reads no further ahead than the caller's window.
+ * Large byte strings in a chunk are sent from their own memory (framing.ts), so a handler
+ * yields fresh buffers and never changes one it has yielded.
  */
 export type StreamHandler<A, C> = (
   args: A,
