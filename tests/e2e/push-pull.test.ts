@@ -388,6 +388,19 @@ describe("output flags", () => {
     }
   });
 
+  test("pull --dry-run changes nothing here and reports what would come", async () => {
+    putFile(dst, "from-beta.txt", "only beta has this\n");
+    const before = diskTree(src);
+    const { code, summary, stderr } = await pull("flags", "beta", "--dry-run", "--progress", "log");
+    rmSync(join(dst, "from-beta.txt"));
+    expect(code).toBe(0);
+    expect(diskTree(src)).toEqual(before);
+    // beta's older changed.txt would come back too: a pull makes here what beta holds.
+    const sent = stderr.split("\n").filter((l) => l.startsWith("sent "));
+    expect(sent.map((l) => l.split(" ")[1]).sort()).toEqual(["changed.txt", "from-beta.txt"]);
+    expect(summary.files.sent).toBe(2);
+  });
+
   test("--dry-run --move deletes nothing either", async () => {
     const before = diskTree(src);
     expect((await push("flags", "beta", "--dry-run", "--move")).code).toBe(0);
