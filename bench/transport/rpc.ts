@@ -5,14 +5,19 @@
  * backpressure, and a small call), the other writes raw bytes on a bare TLS link. Each round
  * streams SIZE MiB from the server to this process over each of the two, alternating which
  * goes first, and prints both rates and their ratio; then the rate of small calls, one at a
- * time and with 64 in flight. The last line holds the median of each column. The chunk size is the sync
- * protocol's read chunk (sync-wire.ts READ_CHUNK) unless CHUNK_KIB says otherwise; the
- * stream window is the connection's default unless WINDOW says otherwise. One untimed round
- * of each kind comes first, so the numbers are of warm code.
+ * time and with 64 in flight. One untimed round of each kind comes first (warm code).
+ *
+ * The machine is shared, so each round also says how many cores other processes kept busy
+ * meanwhile (from /proc); rounds go on until ROUNDS of them were quiet (below a tenth of a
+ * core; at most 4 × ROUNDS rounds), and the last line holds the medians of the quiet rounds.
+ * The chunk size is the sync protocol's read chunk (sync-wire.ts READ_CHUNK) unless
+ * CHUNK_KIB says otherwise; the stream window is the connection's default unless WINDOW
+ * says otherwise.
  *
  *   bun bench/transport/rpc.ts [SIZE_MIB=1024] [ROUNDS=3] [CALLS=20000]
  */
 import { createPrivateKey, createPublicKey } from "node:crypto";
+import { readFileSync } from "node:fs";
 import * as v from "valibot";
 import { silentLogger } from "../../lib/model/logger.ts";
 import type { Link } from "../../lib/network/link.ts";
@@ -25,6 +30,10 @@ import { type LocalIdentity, tlsDial, tlsListen } from "../../lib/network/tls-tr
 
 const CHUNK = process.env.CHUNK_KIB ? Number(process.env.CHUNK_KIB) * 1024 : READ_CHUNK;
 const WINDOW = process.env.WINDOW ? Number(process.env.WINDOW) : undefined;
+/** A round counts when other processes kept less than this many cores busy during it. */
+const QUIET_CORES = 0.1;
+/** Rounds tried for each quiet round wanted, before giving up. */
+const MAX_ROUNDS_PER_QUIET = 4;
 
 const ping = callMethod("bench.ping", {
   args: schemaCodec(v.number()),
@@ -156,39 +165,42 @@ async function run(): Promise<void> {
     };
 
     const mbs = (ms: number) => bytes / 1e6 / (ms / 1000);
+    const timed = <T>(work: () => Promise<T>) => besides(server.pid, work);
     console.log(
       `${sizeMiB} MiB in ${CHUNK / 1024} KiB chunks, server process to client process, TLS 1.3 on 127.0.0.1` +
         (WINDOW ? `, window ${WINDOW}` : ""),
     );
     console.log(
-      "round  bare TLS MB/s  RPC stream MB/s  ratio  calls/s 1 in flight  calls/s 64 in flight",
+      "round  bare TLS MB/s  RPC stream MB/s  ratio  calls/s 1 in flight  calls/s 64 in flight  others (cores)",
     );
-    const rows: number[][] = [];
     await rawRound();
     await rpcRound();
     await callRound(64);
-    for (let round = 1; round <= rounds; round++) {
-      const [rawMs, rpcMs] =
+    const quiet: number[][] = [];
+    const all: number[][] = [];
+    for (let round = 1; quiet.length < rounds && round <= rounds * MAX_ROUNDS_PER_QUIET; round++) {
+      const stream =
         round % 2 === 1
-          ? [await rawRound(), await rpcRound()]
-          : await rpcRound().then(async (rpcMs) => [await rawRound(), rpcMs]);
-      const serial = await callRound(1);
-      const parallel = await callRound(64);
-      const row = [
-        mbs(rawMs as number),
-        mbs(rpcMs as number),
-        (rawMs as number) / (rpcMs as number),
-        serial,
-        parallel,
+          ? [await timed(rawRound), await timed(rpcRound)]
+          : [await timed(rpcRound), await timed(rawRound)].reverse();
+      const [rawMs, rpcMs] = stream.map(([ms]) => ms) as [number, number];
+      const [serial, parallel] = [
+        await timed(() => callRound(1)),
+        await timed(() => callRound(64)),
       ];
-      rows.push(row);
-      console.log(formatRow(String(round), row));
+      const others = Math.max(...[...stream, serial, parallel].map(([, cores]) => cores));
+      const row = [mbs(rawMs), mbs(rpcMs), rawMs / rpcMs, serial[0], parallel[0], others];
+      all.push(row);
+      if (others < QUIET_CORES) quiet.push(row);
+      console.log(formatRow(String(round), row) + (others < QUIET_CORES ? "" : "  (not quiet)"));
     }
+    const kept = quiet.length > 0 ? quiet : all;
+    const medians = (all[0] ?? []).map((_, i) => median(kept.map((row) => row[i] as number)));
+    console.log(formatRow("median", medians));
     console.log(
-      formatRow(
-        "median",
-        rows[0]?.map((_, i) => median(rows.map((row) => row[i] as number))) ?? [],
-      ),
+      quiet.length > 0
+        ? `medians of the ${quiet.length} quiet rounds (others below ${QUIET_CORES} core)`
+        : "no round was quiet: medians of all rounds",
     );
   } finally {
     server.stdin.end();
@@ -196,7 +208,36 @@ async function run(): Promise<void> {
   }
 }
 
-function formatRow(label: string, [raw, rpc, ratio, serial, parallel]: number[]): string {
+/** Seconds of CPU the machine spent busy since boot (/proc/stat, 100 ticks a second). */
+function machineBusy(): number {
+  const fields = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq, steal] = fields.slice(1).map(Number);
+  const ticks = [user, nice, system, irq, softirq, steal].reduce((a = 0, b = 0) => a + b, 0);
+  return (ticks ?? 0) / 100;
+}
+
+/** Seconds of CPU process `pid` used so far (/proc/PID/stat utime + stime). */
+function processCpu(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * Runs `work` and says how many cores other processes than this one and `child` kept busy
+ * meanwhile (the machine is shared: a round others slowed down says little about us).
+ */
+async function besides<T>(child: number, work: () => Promise<T>): Promise<[T, number]> {
+  const before = { machine: machineBusy(), child: processCpu(child), own: process.cpuUsage() };
+  const start = performance.now();
+  const value = await work();
+  const seconds = (performance.now() - start) / 1000;
+  const own = process.cpuUsage(before.own);
+  const ours = (own.user + own.system) / 1e6 + processCpu(child) - before.child;
+  return [value, Math.max(0, machineBusy() - before.machine - ours) / seconds];
+}
+
+function formatRow(label: string, [raw, rpc, ratio, serial, parallel, others]: number[]): string {
   return [
     label.padEnd(6),
     (raw ?? 0).toFixed(0).padStart(13),
@@ -204,6 +245,7 @@ function formatRow(label: string, [raw, rpc, ratio, serial, parallel]: number[])
     (ratio ?? 0).toFixed(2).padStart(6),
     (serial ?? 0).toFixed(0).padStart(20),
     (parallel ?? 0).toFixed(0).padStart(21),
+    (others ?? 0).toFixed(2).padStart(15),
   ].join(" ");
 }
 
