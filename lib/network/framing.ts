@@ -12,8 +12,6 @@ export { CBOR_OPTIONS, DEFAULT_MAX_FRAME, encodeFrame } from "./frame-encoding.t
  * broken connection: it destroys the stream and reports why, once.
  */
 
-const HEADER = FRAME_HEADER;
-
 /** Byte counting hooks, called for every byte read from and written to the stream. */
 export interface ByteMeter {
   read?(bytes: number): void;
@@ -134,7 +132,7 @@ export class FrameChannel {
       return;
     }
     if (this.pendingBytes > 0) {
-      const expected = this.pendingBytes >= HEADER ? this.peekLength() : undefined;
+      const expected = this.pendingBytes >= FRAME_HEADER ? this.peekLength() : undefined;
       const of = expected === undefined ? "a frame header" : `a ${expected}-byte frame`;
       this.fail(
         new RealizeError(
@@ -155,7 +153,7 @@ export class FrameChannel {
     this.options.meter?.read?.(chunk.length);
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    while (!this.done && this.pendingBytes >= HEADER) {
+    while (!this.done && this.pendingBytes >= FRAME_HEADER) {
       const length = this.peekLength();
       if (length > this.maxFrame || length === 0) {
         this.fail(
@@ -169,8 +167,8 @@ export class FrameChannel {
         );
         return;
       }
-      if (this.pendingBytes < HEADER + length) return;
-      const body = this.take(HEADER + length).subarray(HEADER);
+      if (this.pendingBytes < FRAME_HEADER + length) return;
+      const body = this.take(FRAME_HEADER + length).subarray(FRAME_HEADER);
       let value: unknown;
       try {
         value = this.decoder.decode(body);
@@ -189,8 +187,8 @@ export class FrameChannel {
 
   private peekLength(): number {
     const first = this.pending[0];
-    if (first && first.length >= HEADER) return first.readUInt32BE(0);
-    return Buffer.concat(this.pending, HEADER).readUInt32BE(0);
+    if (first && first.length >= FRAME_HEADER) return first.readUInt32BE(0);
+    return Buffer.concat(this.pending, FRAME_HEADER).readUInt32BE(0);
   }
 
   /**
