@@ -4,6 +4,7 @@ import type { PeerPaths } from "../../config/paths.ts";
 import type { Config, PeerConfig } from "../../config/types.ts";
 import { ArenaPath } from "../../model/arena-path.ts";
 import { RealizeError } from "../../model/errors.ts";
+import { phase } from "../../model/phase-timer.ts";
 import type { TransferDirection, TransferSummary } from "../../model/transfer.ts";
 import { limitLink } from "../../network/limit-link.ts";
 import { RpcConnection } from "../../network/rpc-connection.ts";
@@ -124,6 +125,7 @@ export async function pushPull(
     request.maxDurationMs === undefined ? undefined : setTimeout(onAbort, request.maxDurationMs);
   try {
     const local = await localEndpoints(config, index, request.arena);
+    const connected = phase("push/pull: connect");
     const dialled = await tlsDial({
       identity: { ...identity, name: config.peer.name },
       peer: target,
@@ -131,6 +133,7 @@ export async function pushPull(
     const rate = request.maxRate ?? target.maxRate;
     connection = new RpcConnection(rate ? limitLink(dialled, rate) : dialled);
     await connection.ready;
+    connected();
     const conn = connection;
     const remoteSource = new RemoteSource(conn, request.arena);
     const remoteDestination = new RemoteDestination(conn, request.arena);

@@ -1,4 +1,5 @@
 import type { ArenaPath } from "../../model/arena-path.ts";
+import { phase } from "../../model/phase-timer.ts";
 import type { TransferDirection, TransferSummary } from "../../model/transfer.ts";
 import type { TreeEntry } from "../../model/tree-entry.ts";
 import { concurrently } from "./concurrently.ts";
@@ -56,10 +57,12 @@ export async function runTransfer(
     options.wireBytes ?? (() => 0),
     options.observer,
   );
+  const listed = phase("transfer: list both sides");
   const [src, dst] = await Promise.all([
     source.list(options.scope),
     destination.list(options.scope),
   ]);
+  listed();
   const plan = planTransfer(src.entries, new Map(dst.entries.map((e) => [e.path.text, e])));
   for (const f of src.failures) job.failUnplanned(f.path, f.error);
   for (const item of plan) if (item.entry.kind !== "dir") job.plan(item.entry.size);
@@ -89,13 +92,13 @@ export async function runTransfer(
       BATCH_LANES,
       (batch) => run.small(batch),
       run.halted,
-    ),
+    ).finally(phase("transfer: small files")),
     concurrently(
       sends.filter((e) => e.size > SMALL_FILE),
       FILE_LANES,
       (entry) => run.large(entry),
       run.halted,
-    ),
+    ).finally(phase("transfer: large files")),
   ]);
   for (const lane of lanes) if (lane.status === "rejected") throw lane.reason;
   if (!run.stopped()) {
