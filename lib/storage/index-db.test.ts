@@ -152,3 +152,27 @@ describe("IndexDb.hashIfChanged", () => {
     expect((e as RealizeError).code).toBe("bad_path");
   });
 });
+
+describe("IndexDb.current", () => {
+  test("gives the recorded hash and leaves while the file is unchanged, nothing once it moved", async () => {
+    await writeTree(t.dir, { f: "aaaa" });
+    await editInPlace("f", "aaaa", T1);
+    const checked = await index.hashIfChanged("arena", t.root, await entryOf("f"));
+    const now = index.current("arena", await entryOf("f"));
+    expect(now?.hash.equals(checked.hash)).toBe(true);
+    expect(now?.leaves.map((h) => h.toHex())).toEqual(
+      index.leaves("arena", p("f"))?.map((h) => h.toHex()),
+    );
+    await editInPlace("f", "bbbb", T1);
+    expect(index.current("arena", await entryOf("f"))).toBeUndefined();
+  });
+
+  test("a racy record is not current", async () => {
+    const realClock = IndexDb.open(join(t.outside, "state"));
+    await writeTree(t.dir, { f: "fresh" });
+    const entry = await entryOf("f");
+    await realClock.hashIfChanged("arena", t.root, entry);
+    expect(realClock.current("arena", entry)).toBeUndefined();
+    realClock.close();
+  });
+});

@@ -113,6 +113,22 @@ export class IndexDb {
   }
 
   /**
+   * The recorded hash and leaves of the real file `entry` (as lstat sees it now) when the
+   * record still describes it: same size, mtime, inode and ctime, and not racy (see
+   * RACY_WINDOW_NS). Undefined otherwise: the file must be read to know its content.
+   */
+  current(arena: string, entry: RealEntry): { hash: Hash; leaves: Hash[] } | undefined {
+    const row = this.#lookup.get(arena, entry.path.text);
+    if (row === null) return undefined;
+    const known = fromRow(entry.path, row);
+    if (!sameVersion(known, entry) || row.ctime_ns + RACY_WINDOW_NS > row.checked_ns) {
+      return undefined;
+    }
+    const leaves = this.leaves(arena, entry.path);
+    return leaves === undefined ? undefined : { hash: known.hash, leaves };
+  }
+
+  /**
    * Records `file` with its leaf hashes. `checkedNs` is the wall-clock time (ns) when its
    * content was read; a file changed within RACY_WINDOW_NS before that is hashed again next
    * time. Default: now (right for a file realize itself just wrote and verified).

@@ -3,7 +3,9 @@ import { constants as osConstants } from "node:os";
 /**
  * The few libc calls realize needs that Node's fs does not offer, bound through bun:ffi
  * on Linux: futimens/utimensat (nanosecond times), syncfs (one flush for a whole
- * filesystem) and flock (one writer per partial file). Each call returns 0 or -1 as in C; `errno()` reads the thread's errno.
+ * filesystem), flock (one writer per partial file) and copy_file_range (a copy inside the
+ * kernel). Each call returns 0 or -1 as in C (copyFileRange: the bytes copied or -1);
+ * `errno()` reads the thread's errno.
  */
 export interface Libc {
   futimens(fd: number, times: BigInt64Array): number;
@@ -11,6 +13,14 @@ export interface Libc {
   syncfs(fd: number): number;
   /** flock(2): an advisory lock held by one open file description (not by the process). */
   flock(fd: number, operation: number): number;
+  /** copy_file_range(2) at explicit offsets (neither file's own offset moves). */
+  copyFileRange(
+    fdIn: number,
+    offsetIn: number,
+    fdOut: number,
+    offsetOut: number,
+    length: number,
+  ): number;
   errno(): number;
 }
 
@@ -34,6 +44,10 @@ export async function libc(): Promise<Libc | null> {
       },
       syncfs: { args: [FFIType.i32], returns: FFIType.i32 },
       flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+      copy_file_range: {
+        args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.u32],
+        returns: FFIType.i64,
+      },
       __errno_location: { args: [], returns: FFIType.ptr },
     });
     loaded = {
@@ -42,6 +56,11 @@ export async function libc(): Promise<Libc | null> {
         lib.symbols.utimensat(dirfd, ptr(path), ptr(times), flags),
       syncfs: (fd) => lib.symbols.syncfs(fd),
       flock: (fd, operation) => lib.symbols.flock(fd, operation),
+      copyFileRange: (fdIn, offsetIn, fdOut, offsetOut, length) => {
+        const offsets = BigInt64Array.of(BigInt(offsetIn), BigInt(offsetOut));
+        const at = ptr(offsets);
+        return Number(lib.symbols.copy_file_range(fdIn, at, fdOut, at + 8, length, 0));
+      },
       errno: () => {
         const at = lib.symbols.__errno_location();
         return at === null ? 0 : read.i32(at, 0);

@@ -103,6 +103,22 @@ describe("PartialFile commit", () => {
     expect(await readdir(t.dir)).toEqual(["f.bin"]);
   });
 
+  test("overlapping writes in flight land in the order called, and commit verifies that", async () => {
+    const data = content(32 * LEAF_SIZE);
+    const patch = content(LEAF_SIZE + 100, 7);
+    const want = Uint8Array.from(data);
+    want.set(patch, LEAF_SIZE - 50);
+    const partial = await PartialFile.open(t.root, p("f.bin"));
+    await Promise.all([
+      partial.write(0, data),
+      partial.write(LEAF_SIZE - 50, patch),
+      partial.write(2 * LEAF_SIZE, want.subarray(2 * LEAF_SIZE)),
+    ]);
+    await partial.commit(hashOf(want), META);
+    expect(new Uint8Array(await readFile(join(t.dir, "f.bin")))).toEqual(want);
+    expect(partial.leaves).toEqual(hashOf(want).leaves);
+  });
+
   test("a refused partial whose leaves partly verify is kept for resume when leaves are known", async () => {
     const data = content(2 * LEAF_SIZE);
     const partial = await PartialFile.open(t.root, p("f.bin"));
@@ -286,6 +302,37 @@ describe("PartialFile resume", () => {
     await partial.commit(expected, META);
     expect(new Uint8Array(await readFile(join(t.dir, "f")))).toEqual(data);
   });
+
+  test.each([
+    ["recorded version", true],
+    ["a version moved since (leaves read again)", false],
+  ])(
+    "reuseTarget with the base's known leaves, %s: only changed leaves are missing",
+    async (_, same) => {
+      const old = Uint8Array.from(data.subarray(0, 3 * LEAF_SIZE + 500));
+      old[LEAF_SIZE + 3]! ^= 0xff;
+      await writeFile(join(t.dir, "f"), old);
+      const s = await stat(join(t.dir, "f"), { bigint: true });
+      const base = {
+        leaves: hashOf(old).leaves,
+        size: old.length,
+        mtimeNs: s.mtimeNs,
+        ino: s.ino,
+        ctimeNs: same ? s.ctimeNs : s.ctimeNs - 1n,
+      };
+      const partial = await PartialFile.open(t.root, p("f"));
+      const missing = await partial.resume(expected, { reuseTarget: true, base });
+      expect(missing.toPairs()).toEqual([
+        [LEAF_SIZE, 2 * LEAF_SIZE],
+        [3 * LEAF_SIZE, data.length],
+      ]);
+      for (const [start, end] of missing.toPairs())
+        await partial.write(start, data.subarray(start, end));
+      await partial.commit(expected, META);
+      expect(new Uint8Array(await readFile(join(t.dir, "f")))).toEqual(data);
+      expect(partial.leaves).toEqual(expected.leaves);
+    },
+  );
 
   test("reuseTarget never reads through a symlink at the target", async () => {
     await writeFile(join(t.outside, "same"), data);

@@ -3,16 +3,18 @@ import { constants } from "node:fs";
 import { type FileHandle, lstat, open, rename, unlink } from "node:fs/promises";
 import { constants as osConstants } from "node:os";
 import { LEAF_SIZE, MerkleHasher } from "../hash/index.ts";
+import { sealRoot, treeTop } from "../hash/merkle.ts";
 import { type ArenaPath, partialPathFor } from "../model/arena-path.ts";
 import { ByteRange } from "../model/byte-range.ts";
 import { ByteRanges } from "../model/byte-ranges.ts";
 import { ioError, RealizeError } from "../model/errors.ts";
-import type { Hash } from "../model/hash.ts";
+import { Hash } from "../model/hash.ts";
 import { fsyncDir } from "./fsync-dir.ts";
-import { hashOpenFile } from "./hash-open-file.ts";
 import { LOCK_EX, LOCK_NB, libc, libcError } from "./libc.ts";
+import { PartialContent } from "./partial-content.ts";
 import { type RealEntry, realEntry } from "./real-entry.ts";
-import { inTheWay, NO_FOLLOW, type RealRoot, readFully } from "./real-root.ts";
+import { inTheWay, NO_FOLLOW, type RealRoot } from "./real-root.ts";
+import { type KnownBase, reuseTarget } from "./reuse-target.ts";
 import { setFileMtime } from "./set-times.ts";
 
 /** The content a partial must end up holding: its hash, size and (for resuming) leaf hashes. */
@@ -54,12 +56,20 @@ export class PartialFile {
   #handle: FileHandle | undefined;
   /** Why the partial was given up (a full disk): what every later call fails with. */
   #gaveUp: RealizeError | undefined;
+  /** The bytes, with what each leaf is known to hold (so commit need not read them back). */
+  readonly #content: PartialContent;
+  #leaves: Hash[] | undefined;
 
   private constructor(root: RealRoot, target: ArenaPath, handle: FileHandle) {
     this.root = root;
     this.target = target;
     this.partial = partialPathFor(target);
     this.#handle = handle;
+    this.#content = new PartialContent({
+      handle: () => this.#open(),
+      name: this.partialAbsolute,
+      failed: (op, cause) => this.failed(op, cause),
+    });
   }
 
   /**
@@ -137,32 +147,19 @@ export class PartialFile {
     return Number((await this.#open().stat({ bigint: true })).size);
   }
 
-  /** Writes all of `bytes` at `offset`. */
-  async write(offset: number, bytes: Uint8Array): Promise<void> {
-    const handle = this.#open();
-    let done = 0;
-    try {
-      while (done < bytes.length) {
-        const { bytesWritten } = await handle.write(
-          bytes,
-          done,
-          bytes.length - done,
-          offset + done,
-        );
-        done += bytesWritten;
-      }
-    } catch (e) {
-      throw await this.failed("write", e);
-    }
+  /**
+   * Writes all of `bytes` at `offset`. Writes may be in flight together; one that overlaps
+   * an earlier one still in flight waits for it, so they land in the order called. The
+   * leaves the bytes fill are hashed as they are written (see PartialContent), so `verify`
+   * reads back only what it was not shown.
+   */
+  write(offset: number, bytes: Uint8Array): Promise<void> {
+    return this.#content.write(offset, bytes);
   }
 
-  /** Cuts or extends (with zeros) the partial to `size` bytes. */
-  async truncate(size: number): Promise<void> {
-    try {
-      await this.#open().truncate(size);
-    } catch (e) {
-      throw await this.failed("resize", e);
-    }
+  /** Cuts or extends (with zeros) the partial to `size` bytes, after the writes in flight. */
+  truncate(size: number): Promise<void> {
+    return this.#content.truncate(size);
   }
 
   /**
@@ -185,6 +182,9 @@ export class PartialFile {
     }
     const held = hasher.size;
     const got = hasher.digest().leaves;
+    got.forEach((leaf, i) => {
+      this.#content.know(i, leaf.bytes, Math.max(0, Math.min(LEAF_SIZE, held - i * LEAF_SIZE)));
+    });
     return expected.leaves.map((leaf, i) => {
       const end = Math.min((i + 1) * LEAF_SIZE, expected.size);
       return end <= held && got[i] !== undefined && got[i].equals(leaf);
@@ -196,16 +196,18 @@ export class PartialFile {
    * ranges still to be written (every leaf that does not verify). With `reuseTarget`, each
    * leaf the partial lacks is first looked for at the same offset in the current target
    * file (an appended log, a file edited in place) and copied from there when its hash
-   * matches, so only what differs needs to come from the peer.
+   * matches, so only what differs needs to come from the peer. With `base`, the target's
+   * leaf hashes are taken from it (no reading) while the target still has the recorded
+   * size, mtime, inode and ctime, and the matching leaves are copied inside the kernel.
    */
   async resume(
     expected: { size: number; leaves: readonly Hash[] },
-    options: { reuseTarget?: boolean } = {},
+    options: { reuseTarget?: boolean; base?: KnownBase } = {},
   ): Promise<ByteRanges> {
     if ((await this.size()) > expected.size) await this.truncate(expected.size);
     const good = await this.existingLeaves(expected);
     if (options.reuseTarget === true && good.some((ok) => !ok))
-      await this.#reuseTarget(expected, good);
+      await reuseTarget(this.#content, this.root, this.target, expected, good, options.base);
     const missing: ByteRange[] = [];
     good.forEach((ok, i) => {
       if (!ok && expected.size > 0) {
@@ -215,56 +217,36 @@ export class PartialFile {
     return ByteRanges.of(...missing);
   }
 
-  /** Copies the target's matching leaves into the partial, marking them in `good`. */
-  async #reuseTarget(
-    expected: { size: number; leaves: readonly Hash[] },
-    good: boolean[],
-  ): Promise<void> {
-    let opened: Awaited<ReturnType<RealRoot["openReadStat"]>>;
-    try {
-      opened = await this.root.openReadStat(this.target);
-    } catch (e) {
-      if (e instanceof RealizeError && (e.code === "not_found" || e.code === "bad_path")) return;
-      throw e;
-    }
-    const { handle, stats } = opened;
-    try {
-      const available = Math.min(Number(stats.size), expected.size);
-      for (let i = 0; i < expected.leaves.length; i++) {
-        const start = i * LEAF_SIZE;
-        const end = Math.min(start + LEAF_SIZE, expected.size);
-        if (end > available) break;
-        if (good[i] || end === start) continue;
-        const bytes = await readFully(handle, start, end - start, this.targetAbsolute);
-        if (bytes.length !== end - start) break;
-        if (new MerkleHasher().update(bytes).digest().leaves[0]!.equals(expected.leaves[i]!)) {
-          await this.write(start, bytes);
-          good[i] = true;
-        }
-      }
-    } finally {
-      await handle.close();
-    }
-  }
-
   /**
-   * Checks the partial's whole content against `expected` (size, then Merkle root). On a
-   * mismatch throws RealizeError "hash_mismatch" naming the file, after keeping or
-   * removing the partial as the class comment says.
+   * Checks the partial's whole content against `expected` (size, then Merkle root), after
+   * the writes in flight. The root is computed from what the leaves hold: leaves whose
+   * bytes went through `write`, were copied or were verified are known already, the others
+   * are read back and hashed. On a mismatch throws RealizeError "hash_mismatch" naming the
+   * file, after keeping or removing the partial as the class comment says.
    */
   async verify(expected: ExpectedContent): Promise<void> {
-    const handle = this.#open();
+    await this.#content.settled();
     const size = await this.size();
     let actual: Hash | undefined;
+    let leaves: Uint8Array[] | undefined;
     if (size === expected.size) {
-      actual = (await hashOpenFile(handle, size, this.partialAbsolute)).hash;
-      if (actual.equals(expected.hash)) return;
+      leaves = await this.#content.leafHashes(size);
+      actual = Hash.fromBytes(sealRoot(treeTop(leaves), size));
+      if (actual.equals(expected.hash)) {
+        this.#leaves = leaves.map((leaf) => Hash.fromBytes(leaf));
+        return;
+      }
     }
     let kept = false;
     if (expected.leaves !== undefined && expected.leaves.length > 0) {
-      kept = (await this.existingLeaves({ size: expected.size, leaves: expected.leaves })).some(
-        Boolean,
-      );
+      kept =
+        leaves !== undefined
+          ? expected.leaves.some(
+              (leaf, i) => leaves[i] !== undefined && leaf.equals(Hash.fromBytes(leaves[i]!)),
+            )
+          : (await this.existingLeaves({ size: expected.size, leaves: expected.leaves })).some(
+              Boolean,
+            );
     }
     if (!kept) await this.abort();
     const got =
@@ -274,6 +256,11 @@ export class PartialFile {
       `refusing ${this.targetAbsolute}: the received content has ${got}, not the expected ${expected.hash.toHex()}; the file was left as it was${kept ? " (the verified part is kept for the next run)" : ""}`,
       { path: this.target.text, file: this.targetAbsolute, expected: expected.hash.toHex(), kept },
     );
+  }
+
+  /** The leaf hashes of the content once `verify` passed (what the index records), else undefined. */
+  get leaves(): Hash[] | undefined {
+    return this.#leaves;
   }
 
   /** Sets the permission bits and the exact mtime the committed file will have. */

@@ -17,18 +17,40 @@ function start(): Worker {
   return w;
 }
 
+function call(request: Omit<SyncFsRequest, "id"> & Partial<SyncFsRequest>): Promise<SyncFsReply> {
+  const w = start();
+  const id = nextId++;
+  w.ref();
+  return new Promise((resolve) => {
+    waiting.set(id, resolve);
+    w.postMessage({ ...request, id } as SyncFsRequest);
+  });
+}
+
 /**
  * Flushes the whole filesystem holding the open file `fd` to stable storage with one
  * syncfs(2), on a worker thread so the event loop keeps running. Resolves to 0 when done,
  * to the errno when the kernel reports a failure (e.g. EIO, ENOSPC), and to -1 when
  * syncfs cannot be called on this system (the caller then flushes file by file).
  */
-export function syncFilesystem(fd: number): Promise<number> {
-  const w = start();
-  const id = nextId++;
-  w.ref();
-  return new Promise((resolve) => {
-    waiting.set(id, (reply) => resolve(reply.errno));
-    w.postMessage({ id, fd } satisfies SyncFsRequest);
-  });
+export async function syncFilesystem(fd: number): Promise<number> {
+  return (await call({ fd })).errno;
+}
+
+/**
+ * Copies `length` bytes from offset `offsetIn` of the open file `fdIn` to offset
+ * `offsetOut` of the open file `fdOut` inside the kernel (copy_file_range(2), no bytes
+ * through this process), on the same worker thread. Resolves to the bytes copied (fewer
+ * only when the input ended first) and errno 0, or to the errno of a failure, or errno -1
+ * when the call cannot be made on this system (the caller copies by reading and writing).
+ */
+export async function copyFileRange(
+  fdIn: number,
+  offsetIn: number,
+  fdOut: number,
+  offsetOut: number,
+  length: number,
+): Promise<{ bytes: number; errno: number }> {
+  const { bytes, errno } = await call({ copy: { fdIn, offsetIn, fdOut, offsetOut, length } });
+  return { bytes, errno };
 }

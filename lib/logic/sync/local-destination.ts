@@ -11,7 +11,7 @@ import { IGNORE_FILE, IgnoreRules } from "../../storage/ignore-rules.ts";
 import { RACY_WINDOW_NS } from "../../storage/index-db.ts";
 import { PartialFile } from "../../storage/partial-file.ts";
 import { RealEdits } from "../../storage/real-edits.ts";
-import type { RealEntry } from "../../storage/real-entry.ts";
+import { type RealEntry, realEntry } from "../../storage/real-entry.ts";
 import type { ItemResult, Listing, Reception, SmallFile, TreeDestination } from "./endpoints.ts";
 import { type LocalArena, listLocalTree } from "./local-tree.ts";
 
@@ -147,13 +147,16 @@ export class LocalDestination implements TreeDestination {
   async begin(entry: TreeEntry, leaves: readonly Hash[]): Promise<Reception> {
     if (!entry.hash) throw new RealizeError("protocol", `file ${entry.path.text} has no hash`);
     await this.notIgnored(entry.path, false);
-    const base = await this.arena.root.lstat(entry.path);
-    const baseSize = base?.isFile() ? Number(base.size) : 0;
+    const stats = await this.arena.root.lstat(entry.path);
+    const base = stats && realEntry(entry.path, stats);
+    const baseSize = base?.kind === "file" ? base.size : 0;
+    const known =
+      base?.kind === "file" ? this.arena.index.current(this.arena.name, base) : undefined;
     const partial = await PartialFile.open(this.arena.root, entry.path);
     try {
       const need = await partial.resume(
         { size: entry.size, leaves },
-        { reuseTarget: baseSize > 0 },
+        { reuseTarget: baseSize > 0, base: known && base && { ...base, leaves: known.leaves } },
       );
       const token = this.nextToken++;
       this.open.set(token, { entry, leaves, partial, baseSize });
@@ -217,7 +220,7 @@ export class LocalDestination implements TreeDestination {
         { hash: entry.hash, size: entry.size, leaves: r.leaves },
         entry,
       );
-      this.record(done, entry.hash, r.leaves);
+      this.record(done, entry.hash, r.partial.leaves ?? r.leaves);
     } catch (e) {
       await r.partial.close().catch(() => {});
       throw isRealizeError(e)
