@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { freePort } from "./rsync-daemon.ts";
 
 /**
  * Two realize peers on loopback for the benchmark: "src" holds the arenas' data, "dst"
@@ -20,7 +21,8 @@ export class RealizePair {
   ): Promise<RealizePair> {
     const bin = join(repo, "bin", "realize");
     const homes = { src: join(work, "src-home"), dst: join(work, "dst-home") };
-    const port = 19000 + Math.floor(Math.random() * 1000);
+    const port = freePort();
+    const sourcePort = freePort();
     const run = (home: string, args: string[]) => {
       const p = Bun.spawnSync([bin, ...args], {
         env: { ...process.env, REALIZE_HOME: home },
@@ -29,7 +31,7 @@ export class RealizePair {
       if (p.exitCode !== 0) throw new Error(`realize ${args.join(" ")}: ${p.stderr.toString()}`);
       return p.stdout.toString();
     };
-    run(homes.src, ["init", "--name", "src", "--listen", `127.0.0.1:${port + 1}`]);
+    run(homes.src, ["init", "--name", "src", "--listen", `127.0.0.1:${sourcePort}`]);
     run(homes.dst, ["init", "--name", "dst", "--listen", `127.0.0.1:${port}`]);
     const key = (home: string) => JSON.parse(run(home, ["id", "--json"])).pubkey as string;
     run(homes.src, [

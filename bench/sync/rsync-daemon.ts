@@ -9,8 +9,12 @@ export class RsyncDaemon {
     readonly url: string,
   ) {}
 
-  /** Starts `rsync --daemon` with module `dst` at `root`; resolves once it accepts connections. */
-  static async start(work: string, root: string, port: number): Promise<RsyncDaemon> {
+  /**
+   * Starts `rsync --daemon` with module `dst` at `root` on a free port; resolves once this
+   * daemon (not some other one left on a port) accepts connections.
+   */
+  static async start(work: string, root: string): Promise<RsyncDaemon> {
+    const port = freePort();
     mkdirSync(root, { recursive: true });
     const conf = join(work, "rsyncd.conf");
     writeFileSync(
@@ -34,6 +38,8 @@ export class RsyncDaemon {
     });
     const url = `rsync://127.0.0.1:${port}/dst/`;
     for (let i = 0; i < 100; i++) {
+      if (proc.exitCode !== null)
+        throw new Error(`rsync daemon exited ${proc.exitCode} on port ${port}`);
       const probe = Bun.spawnSync(["rsync", url], { stdout: "ignore", stderr: "ignore" });
       if (probe.exitCode === 0) return new RsyncDaemon(proc, url);
       await Bun.sleep(50);
@@ -60,4 +66,12 @@ export class RsyncDaemon {
   stop(): void {
     this.process.kill();
   }
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export function freePort(): number {
+  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const { port } = server;
+  server.stop(true);
+  return port;
 }

@@ -99,19 +99,18 @@ async function main(): Promise<void> {
   smallTree(smallSrc, FILES);
   await Bun.sleep(2500); // let the source files age past the racy-timestamp window
 
-  const rsyncBig = await RsyncDaemon.start(
-    join(work, "rsync-big"),
-    join(work, "rsync-big/dst"),
-    18731,
-  );
+  const rsyncBig = await RsyncDaemon.start(join(work, "rsync-big"), join(work, "rsync-big/dst"));
   const rsyncSmall = await RsyncDaemon.start(
     join(work, "rsync-small"),
     join(work, "rsync-small/dst"),
-    18732,
   );
   const pair = await RealizePair.start(REPO, join(work, "realize"), {
     big: bigSrc,
     small: smallSrc,
+  }).catch((e: unknown) => {
+    rsyncBig.stop();
+    rsyncSmall.stop();
+    throw e;
   });
   try {
     const run = (name: string, arena: string, rsync: RsyncDaemon, src: string, goal: string) => {
