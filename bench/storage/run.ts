@@ -123,9 +123,7 @@ try {
     }
     const batch = new DurableBatch(dst, { flush });
     for (const s of sources) {
-      const partial = await PartialFile.open(dst, s.path);
-      await partial.write(0, s.data);
-      batch.add(partial, s.hash, meta);
+      batch.add({ target: s.path, data: s.data, expected: s.hash, meta });
       if (batch.count >= BATCH) await batch.commit();
     }
     await batch.commit();

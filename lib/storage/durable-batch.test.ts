@@ -1,10 +1,12 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FileHash, MerkleHasher } from "../hash/index.ts";
 import { ArenaPath } from "../model/arena-path.ts";
 import { DurableBatch, type FlushMode } from "./durable-batch.ts";
 import { PartialFile } from "./partial-file.ts";
+import { RealRoot } from "./real-root.ts";
 import { type TempRoot, tempRoot, writeTree } from "./test-support.ts";
 import { walkArena } from "./walk.ts";
 
@@ -18,10 +20,9 @@ beforeEach(async () => {
 });
 afterEach(() => t.cleanup());
 
-async function queue(batch: DurableBatch, path: string, data: Uint8Array, claimed = data) {
-  const partial = await PartialFile.open(t.root, p(path));
-  await partial.write(0, data);
-  batch.add(partial, hashOf(claimed), { mtimeNs: 1_600_000_000_000_000_001n, mode: 0o750 });
+function queue(batch: DurableBatch, path: string, data: Uint8Array, claimed = data) {
+  const meta = { mtimeNs: 1_600_000_000_000_000_001n, mode: 0o750 };
+  batch.add({ target: p(path), data, expected: hashOf(claimed), meta });
 }
 
 describe.each<FlushMode>(["syncfs", "fsync"])("DurableBatch (%s)", (flush) => {
@@ -29,13 +30,18 @@ describe.each<FlushMode>(["syncfs", "fsync"])("DurableBatch (%s)", (flush) => {
     const batch = new DurableBatch(t.root, { flush });
     const paths = ["a", "d/b", "d/e/c", "ü n/-x", "zero"];
     for (const path of paths)
-      await queue(batch, path, bytes(path === "zero" ? "" : `content of ${path}`));
+      queue(batch, path, bytes(path === "zero" ? "" : `content of ${path}`));
     expect(batch.count).toBe(5);
     const results = await batch.commit();
     expect(batch.count).toBe(0);
     expect(results.map((r) => [r.path.text, r.error?.code])).toEqual(
       paths.map((x) => [x, undefined]),
     );
+    for (const [i, r] of results.entries()) {
+      expect(r.hashed?.leaves).toEqual(
+        hashOf(bytes(i === 4 ? "" : `content of ${paths[i]}`)).leaves,
+      );
+    }
     for (const path of paths) {
       const s = await stat(join(t.dir, path), { bigint: true });
       expect(s.mtimeNs).toBe(1_600_000_000_000_000_001n);
@@ -47,13 +53,13 @@ describe.each<FlushMode>(["syncfs", "fsync"])("DurableBatch (%s)", (flush) => {
     expect((await walkArena(t.root)).partials).toEqual([]);
   });
 
-  test("a file that fails to verify is a per-file failure; the others land", async () => {
+  test("a file that fails to verify is refused before anything is written; the others land", async () => {
     await writeTree(t.dir, { bad: "old", "dir/x": "" });
     const batch = new DurableBatch(t.root, { flush });
-    await queue(batch, "good1", bytes("one"));
-    await queue(batch, "bad", bytes("corrupt"), bytes("correct"));
-    await queue(batch, "dir", bytes("a directory stands there"));
-    await queue(batch, "good2", bytes("two"));
+    queue(batch, "good1", bytes("one"));
+    queue(batch, "bad", bytes("corrupt"), bytes("correct"));
+    queue(batch, "dir", bytes("a directory stands there"));
+    queue(batch, "good2", bytes("two"));
     const results = await batch.commit();
     expect(results.map((r) => [r.path.text, r.error?.code])).toEqual([
       ["good1", undefined],
@@ -70,6 +76,29 @@ describe.each<FlushMode>(["syncfs", "fsync"])("DurableBatch (%s)", (flush) => {
       "good1",
       "good2",
     ]);
+  });
+
+  test("a symlink under a partial's name is replaced, never written through", async () => {
+    await writeFile(join(t.outside, "victim"), "keep me");
+    await writeTree(t.dir, { ".f.realize-partial": { link: join(t.outside, "victim") } });
+    const batch = new DurableBatch(t.root, { flush });
+    queue(batch, "f", bytes("new"));
+    expect((await batch.commit()).map((r) => r.error?.code)).toEqual([undefined]);
+    expect(await readFile(join(t.outside, "victim"), "utf8")).toBe("keep me");
+    expect(await readFile(join(t.dir, "f"), "utf8")).toBe("new");
+  });
+
+  test("a file another reception is receiving is refused by name; the others land", async () => {
+    const held = await PartialFile.open(t.root, p("busy"));
+    const batch = new DurableBatch(t.root, { flush });
+    queue(batch, "busy", bytes("mine"));
+    queue(batch, "free", bytes("free"));
+    const results = await batch.commit();
+    expect(results.map((r) => [r.path.text, r.error?.code])).toEqual([
+      ["busy", "refused"],
+      ["free", undefined],
+    ]);
+    await held.close();
   });
 
   test("an empty batch commits nothing", async () => {
@@ -96,4 +125,36 @@ test("a batch killed at any instant leaves each file old or new, never mixed", a
     expect(data.length).toBe(size);
     expect(data.every((b) => b === data[0])).toBe(true);
   }
+});
+
+describe("DurableBatch on a full disk", () => {
+  let mnt = "";
+  let mounted = false;
+  beforeEach(async () => {
+    mnt = await mkdtemp(join(tmpdir(), "realize-tmpfs-"));
+    mounted = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt]).exitCode === 0;
+  });
+  afterEach(async () => {
+    if (mounted && Bun.spawnSync(["umount", mnt]).exitCode !== 0)
+      Bun.spawnSync(["umount", "-l", mnt]);
+    await rm(mnt, { recursive: true, force: true });
+  });
+
+  // Needs root to mount a 1 MiB tmpfs; as another user the test says so and checks nothing.
+  test("a file that does not fit is disk_full by name, its partial removed; the others land", async () => {
+    if (!mounted) {
+      console.warn("skipped: cannot mount a small tmpfs (needs root)");
+      return;
+    }
+    const batch = new DurableBatch(new RealRoot(mnt));
+    const big = new Uint8Array(2 * 1024 * 1024).fill(7);
+    const meta = { mtimeNs: 1n, mode: 0o644 };
+    batch.add({ target: p("big.bin"), data: big, expected: hashOf(big), meta });
+    batch.add({ target: p("small"), data: bytes("fits"), expected: hashOf(bytes("fits")), meta });
+    const [bigResult, smallResult] = await batch.commit();
+    expect(bigResult?.error?.code).toBe("disk_full");
+    expect(bigResult?.error?.message).toContain(join(mnt, "big.bin"));
+    expect(smallResult?.error).toBeUndefined();
+    expect(await readdir(mnt)).toEqual(["small"]);
+  });
 });

@@ -9,6 +9,7 @@ import { ByteRange } from "../model/byte-range.ts";
 import { ByteRanges } from "../model/byte-ranges.ts";
 import { ioError, RealizeError } from "../model/errors.ts";
 import { Hash } from "../model/hash.ts";
+import { partialBusy, partialInTheWay } from "./claim-partial.ts";
 import { fsyncDir } from "./fsync-dir.ts";
 import { LOCK_EX, LOCK_NB, libc, libcError } from "./libc.ts";
 import { PartialContent } from "./partial-content.ts";
@@ -94,13 +95,7 @@ export class PartialFile {
           await removeQuietly(abs);
           continue;
         }
-        if (errnoOf(e) === "EISDIR") {
-          throw new RealizeError(
-            "bad_path",
-            `cannot receive ${JSON.stringify(target.text)}: a directory named ${JSON.stringify(partial.text)} is in the way; remove it`,
-            { path: target.text },
-          );
-        }
+        if (errnoOf(e) === "EISDIR") throw partialInTheWay(target, partial, true);
         throw ioError("create the partial file", abs, e);
       }
       const stats = await handle.stat({ bigint: true });
@@ -108,15 +103,11 @@ export class PartialFile {
         if (await lockOwn(handle, abs, stats, target)) return new PartialFile(root, target, handle);
         await handle.close();
         if (attempt < 3) continue;
-        throw busy(target, abs);
+        throw partialBusy(target, abs);
       }
       await handle.close();
       if (attempt > 0 || stats.isDirectory()) {
-        throw new RealizeError(
-          "bad_path",
-          `cannot receive ${JSON.stringify(target.text)}: ${JSON.stringify(partial.text)} is not a plain file`,
-          { path: target.text },
-        );
+        throw partialInTheWay(target, partial, stats.isDirectory());
       }
       await removeQuietly(abs);
     }
@@ -385,14 +376,6 @@ export class PartialFile {
   }
 }
 
-function busy(target: ArenaPath, abs: string): RealizeError {
-  return new RealizeError(
-    "refused",
-    `another transfer is receiving ${JSON.stringify(target.text)} right now (${abs} is locked); run again once it is done`,
-    { path: target.text, file: abs },
-  );
-}
-
 /**
  * Takes the exclusive lock of an opened partial, so that two receptions of one path (two
  * peers pushing it, a pull during a push) never write into the same file: the second is
@@ -411,7 +394,7 @@ async function lockOwn(
   if (c.flock(handle.fd, LOCK_EX | LOCK_NB) !== 0) {
     const errno = c.errno();
     await handle.close();
-    if (errno === osConstants.errno.EWOULDBLOCK) throw busy(target, abs);
+    if (errno === osConstants.errno.EWOULDBLOCK) throw partialBusy(target, abs);
     throw ioError("lock", abs, libcError("flock", abs, errno));
   }
   const now = await lstat(abs, { bigint: true }).catch(() => undefined);

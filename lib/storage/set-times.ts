@@ -16,8 +16,8 @@ const UTIME_NOW = (1 << 30) - 1;
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 
-/** atime = now, mtime = `mtimeNs`, as the `struct timespec[2]` the libc calls take. */
-function timespecs(mtimeNs: bigint): BigInt64Array {
+/** atime = now, mtime = `mtimeNs`, as the `struct timespec[2]` that futimens and utimensat take. */
+export function fileTimes(mtimeNs: bigint): BigInt64Array {
   let sec = mtimeNs / 1_000_000_000n;
   let nsec = mtimeNs % 1_000_000_000n;
   if (nsec < 0n) {
@@ -27,7 +27,8 @@ function timespecs(mtimeNs: bigint): BigInt64Array {
   return new BigInt64Array([0n, BigInt(UTIME_NOW), sec, nsec]);
 }
 
-const asSeconds = (ns: bigint): number => Number(ns) / 1e9;
+/** Seconds as a double, for the fallbacks without libc. */
+export const asSeconds = (ns: bigint): number => Number(ns) / 1e9;
 
 /**
  * Sets the mtime of the open file `fd` (named `file` in errors) to exactly `mtimeNs`; atime
@@ -39,7 +40,7 @@ export async function setFileMtime(fd: number, mtimeNs: bigint, file: string): P
     await promisify(futimes)(fd, Date.now() / 1000, asSeconds(mtimeNs));
     return;
   }
-  if (c.futimens(fd, timespecs(mtimeNs)) !== 0) throw libcError("futimens", file, c.errno());
+  if (c.futimens(fd, fileTimes(mtimeNs)) !== 0) throw libcError("futimens", file, c.errno());
 }
 
 /** Sets the mtime of the symlink itself at the absolute path `abs` (never its target). */
@@ -50,7 +51,7 @@ export async function setLinkMtime(abs: string, mtimeNs: bigint): Promise<void> 
     return;
   }
   const path = Buffer.from(`${abs}\0`, "utf8");
-  if (c.utimensat(AT_FDCWD, path, timespecs(mtimeNs), AT_SYMLINK_NOFOLLOW) !== 0) {
+  if (c.utimensat(AT_FDCWD, path, fileTimes(mtimeNs), AT_SYMLINK_NOFOLLOW) !== 0) {
     throw libcError("utimensat", abs, c.errno());
   }
 }

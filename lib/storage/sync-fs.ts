@@ -27,13 +27,61 @@ function call(request: Omit<SyncFsRequest, "id"> & Partial<SyncFsRequest>): Prom
   });
 }
 
+/** Per filesystem: the syncfs running now, and the one that will follow it. */
+interface Flushes {
+  running?: Promise<number>;
+  next?: { fd: number; promise: Promise<number>; resolve: (errno: number) => void };
+}
+const byDevice = new Map<bigint, Flushes>();
+
 /**
  * Flushes the whole filesystem holding the open file `fd` to stable storage with one
  * syncfs(2), on a worker thread so the event loop keeps running. Resolves to 0 when done,
  * to the errno when the kernel reports a failure (e.g. EIO, ENOSPC), and to -1 when
- * syncfs cannot be called on this system (the caller then flushes file by file).
+ * syncfs cannot be called on this system (the caller then flushes file by file). With the
+ * filesystem's `device`, calls made while a flush of it runs share the one that follows
+ * it (which starts after all of them were made), so batches committed side by side do not
+ * each pay a flush.
  */
-export async function syncFilesystem(fd: number): Promise<number> {
+export function syncFilesystem(fd: number, device?: bigint): Promise<number> {
+  if (device === undefined) return syncNow(fd);
+  let flushes = byDevice.get(device);
+  if (flushes === undefined) {
+    flushes = {};
+    byDevice.set(device, flushes);
+  }
+  if (flushes.running === undefined) return startFlush(device, flushes, fd);
+  if (flushes.next === undefined) {
+    let resolve: (errno: number) => void = () => {};
+    const promise = new Promise<number>((r) => {
+      resolve = r;
+    });
+    flushes.next = { fd, promise, resolve };
+  }
+  return flushes.next.promise;
+}
+
+function startFlush(device: bigint, flushes: Flushes, fd: number): Promise<number> {
+  const running = syncNow(fd).finally(() => {
+    flushes.running = undefined;
+    const next = flushes.next;
+    flushes.next = undefined;
+    if (next !== undefined) startFlush(device, flushes, next.fd).then(next.resolve);
+    else byDevice.delete(device);
+  });
+  flushes.running = running;
+  return running;
+}
+
+let made = 0;
+
+/** How many syncfs calls this process has made (for tests and measurements). */
+export function flushesMade(): number {
+  return made;
+}
+
+async function syncNow(fd: number): Promise<number> {
+  made++;
   return (await call({ fd })).errno;
 }
 

@@ -50,8 +50,10 @@ async function main(): Promise<void> {
     const batch = new DurableBatch(root);
     for (let n = 1; ; n++) {
       for (let i = 0; i < 20; i++) {
-        const { partial, expected } = await writeVersion(root, path.join(String(i)), n + i, size);
-        batch.add(partial, expected, { mtimeNs: BigInt(n), mode: 0o644 });
+        const data = versionBytes(n + i, size);
+        const expected = new MerkleHasher().update(data).digest();
+        const meta = { mtimeNs: BigInt(n), mode: 0o644 };
+        batch.add({ target: path.join(String(i)), data, expected, meta });
       }
       const failed = (await batch.commit()).filter((r) => r.error !== undefined);
       if (failed.length > 0) throw failed[0]!.error;

@@ -1,7 +1,6 @@
 import type { DeltaOp } from "../../delta/delta-op.ts";
 import { DeltaPatcher } from "../../delta/patch.ts";
 import { chooseBlockSize, computeSignature, type Signature } from "../../delta/signature.ts";
-import { MerkleHasher } from "../../hash/index.ts";
 import { ArenaPath } from "../../model/arena-path.ts";
 import { isRealizeError, RealizeError } from "../../model/errors.ts";
 import type { Hash } from "../../model/hash.ts";
@@ -111,36 +110,30 @@ export class LocalDestination implements TreeDestination {
   async writeSmall(files: readonly SmallFile[]): Promise<ItemResult[]> {
     const batch = new DurableBatch(this.arena.root);
     const results: ItemResult[] = [];
-    const leavesOf = new Map<string, Hash[]>();
     for (const { entry, data } of files) {
       try {
         if (!entry.hash) throw new RealizeError("protocol", `file ${entry.path.text} has no hash`);
         await this.notIgnored(entry.path, false);
-        const partial = await PartialFile.open(this.arena.root, entry.path);
-        try {
-          await partial.write(0, data);
-          await partial.truncate(data.length);
-        } catch (e) {
-          await partial.abort().catch(() => {});
-          throw e;
-        }
-        leavesOf.set(entry.path.text, new MerkleHasher().update(data).digest().leaves);
-        batch.add(partial, { hash: entry.hash, size: entry.size }, entry);
+        batch.add({
+          target: entry.path,
+          data,
+          expected: { hash: entry.hash, size: entry.size },
+          meta: entry,
+        });
       } catch (e) {
         results.push({ path: entry.path.text, error: message(e) });
       }
     }
-    const byPath = new Map(files.map((f) => [f.entry.path.text, f.entry]));
-    for (const r of await batch.commit()) {
-      if (r.error) {
-        results.push({ path: r.path.text, error: r.error.message });
-        continue;
+    const committed = await batch.commit();
+    this.arena.index.transaction(() => {
+      for (const r of committed) {
+        if (r.error) results.push({ path: r.path.text, error: r.error.message });
+        else {
+          this.record(r.entry, r.hashed.hash, r.hashed.leaves);
+          results.push({ path: r.path.text });
+        }
       }
-      const entry = byPath.get(r.path.text);
-      const leaves = leavesOf.get(r.path.text);
-      if (entry?.hash && leaves) this.record(r.entry, entry.hash, leaves);
-      results.push({ path: r.path.text });
-    }
+    });
     return results;
   }
 
