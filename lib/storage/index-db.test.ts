@@ -176,3 +176,60 @@ describe("IndexDb.current", () => {
     realClock.close();
   });
 });
+
+describe("IndexDb kept-back records and preload", () => {
+  test("hashIfChanged's records are seen at once and written by flush (or close)", async () => {
+    await writeTree(t.dir, { a: "aaaa", b: "bbbb" });
+    const other = IndexDb.open(join(t.outside, "state"), { now: later });
+    const entry = await entryOf("a");
+    const checked = await index.hashIfChanged("arena", t.root, entry);
+    expect(other.lookup("arena", p("a"))).toBeUndefined();
+    expect(index.lookup("arena", p("a"))?.hash.equals(checked.hash)).toBe(true);
+    expect(index.leaves("arena", p("a"))).toHaveLength(1);
+    expect(index.current("arena", entry)?.hash.equals(checked.hash)).toBe(true);
+    index.flush();
+    expect(other.lookup("arena", p("a"))?.hash.equals(checked.hash)).toBe(true);
+    await index.hashIfChanged("arena", t.root, await entryOf("b"));
+    index.close();
+    expect(other.lookup("arena", p("b"))).toBeDefined();
+    other.close();
+    index = IndexDb.open(join(t.outside, "state"), { now: later });
+  });
+
+  test("a record or a removal after a kept-back record wins over it", async () => {
+    await writeTree(t.dir, { a: "aaaa", b: "bbbb" });
+    await index.hashIfChanged("arena", t.root, await entryOf("a"));
+    await index.hashIfChanged("arena", t.root, await entryOf("b"));
+    const newer: IndexedFile = { ...index.lookup("arena", p("a"))!, size: 99 };
+    index.record("arena", newer, []);
+    index.remove("arena", p("b"));
+    index.flush();
+    expect(index.lookup("arena", p("a"))?.size).toBe(99);
+    expect(index.lookup("arena", p("b"))).toBeUndefined();
+  });
+
+  test("while preloaded, lookups answer from the rows read at once, and see new records", async () => {
+    await writeTree(t.dir, { a: "aaaa", b: "bbbb" });
+    await index.hashIfChanged("arena", t.root, await entryOf("a"));
+    index.flush();
+    const done = index.preload("arena");
+    expect((await index.hashIfChanged("arena", t.root, await entryOf("a"))).rehashed).toBe(false);
+    expect((await index.hashIfChanged("arena", t.root, await entryOf("b"))).rehashed).toBe(true);
+    index.flush();
+    expect((await index.hashIfChanged("arena", t.root, await entryOf("b"))).rehashed).toBe(false);
+    index.remove("arena", p("a"));
+    expect(index.lookup("arena", p("a"))).toBeUndefined();
+    done();
+    expect(index.lookup("arena", p("b"))).toBeDefined();
+  });
+
+  test("a small file that grew past the small size while listed is hashed whole", async () => {
+    await writeTree(t.dir, { f: "small" });
+    const listed = await entryOf("f");
+    const big = new Uint8Array(300 * 1024).fill(3);
+    await writeFile(join(t.dir, "f"), big);
+    const checked = await index.hashIfChanged("arena", t.root, listed);
+    expect(checked.size).toBe(big.length);
+    expect(checked.hash.equals(hashBytes(big))).toBe(true);
+  });
+});

@@ -1,5 +1,6 @@
 import type { Database, Statement } from "bun:sqlite";
 import type { BigIntStats } from "node:fs";
+import { type FileHash, MerkleHasher } from "../hash/index.ts";
 import { ArenaPath } from "../model/arena-path.ts";
 import { RealizeError } from "../model/errors.ts";
 import { Hash } from "../model/hash.ts";
@@ -38,6 +39,18 @@ export const RACY_WINDOW_NS = 2_000_000_000n;
 
 /** Tries to hash a file that keeps changing before giving up on it for this run. */
 const HASH_ATTEMPTS = 3;
+/** Files up to this size are read and hashed with blocking calls, in one piece. */
+const SMALL_FILE = 256 * 1024;
+/** Records of hashIfChanged kept back to be written together, at most this many. */
+const DEFERRED_RECORDS = 512;
+
+/** A record kept back (see hashIfChanged), written by `flush`. */
+interface Deferred {
+  arena: string;
+  file: IndexedFile;
+  leaves: readonly Hash[];
+  checkedNs: bigint;
+}
 
 interface Row {
   size: bigint;
@@ -65,8 +78,14 @@ export class IndexDb {
   readonly #record: Statement;
   readonly #remove: Statement;
   readonly #paths: Statement<{ path: string }, [string]>;
+  readonly #allRows: Statement<Row & { path: string }, [string]>;
 
   readonly #now: () => bigint;
+  /** Records not yet written, by arena and path; lookups see them. */
+  readonly #deferred = new Map<string, Deferred>();
+  #flushSoon: ReturnType<typeof setImmediate> | undefined;
+  /** Rows of arenas being listed, read in one query (see preload). */
+  readonly #preloaded = new Map<string, { users: number; rows: Map<string, Row> }>();
 
   /**
    * The index inside an already opened state database (see openStateDb). `now` gives the
@@ -88,6 +107,11 @@ export class IndexDb {
     );
     this.#remove = db.query("DELETE FROM real_file WHERE arena = ? AND path = ?");
     this.#paths = db.query("SELECT path FROM real_file WHERE arena = ?");
+    this.#allRows = db
+      .query<Row & { path: string }, [string]>(
+        "SELECT path, size, mtime_ns, ino, ctime_ns, mode, hash, checked_ns FROM real_file WHERE arena = ?",
+      )
+      .safeIntegers(true);
   }
 
   /** Opens the peer's state database in `stateDir` (created and migrated as needed). */
@@ -97,12 +121,48 @@ export class IndexDb {
 
   /** What the index holds for `path` of `arena`, if anything. */
   lookup(arena: string, path: ArenaPath): IndexedFile | undefined {
-    const row = this.#lookup.get(arena, path.text);
+    const row = this.#row(arena, path.text);
     return row === null ? undefined : fromRow(path, row);
+  }
+
+  /**
+   * Reads every row of `arena` at once, so that the lookups of a listing of many files
+   * cost no query each; the returned function ends that (calls may nest). Rows that
+   * another process records meanwhile are not seen: such a file is only hashed again.
+   */
+  preload(arena: string): () => void {
+    let loaded = this.#preloaded.get(arena);
+    if (loaded === undefined) {
+      const rows = new Map<string, Row>();
+      for (const row of this.#allRows.all(arena)) rows.set(row.path, row);
+      loaded = { users: 0, rows };
+      this.#preloaded.set(arena, loaded);
+    }
+    loaded.users++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--loaded.users === 0) this.#preloaded.delete(arena);
+    };
+  }
+
+  /** Writes the records hashIfChanged kept back (it also happens by itself soon after). */
+  flush(): void {
+    if (this.#flushSoon !== undefined) clearImmediate(this.#flushSoon);
+    this.#flushSoon = undefined;
+    if (this.#deferred.size === 0) return;
+    const deferred = [...this.#deferred.values()];
+    this.#deferred.clear();
+    this.transaction(() => {
+      for (const d of deferred) this.#write(d.arena, d.file, d.leaves, d.checkedNs);
+    });
   }
 
   /** The leaf hashes recorded for `path` of `arena` (for range proofs and resuming). */
   leaves(arena: string, path: ArenaPath): Hash[] | undefined {
+    const deferred = this.#deferred.get(keyOf(arena, path.text));
+    if (deferred !== undefined) return [...deferred.leaves];
     const row = this.#leaves.get(arena, path.text);
     if (row === null) return undefined;
     const out: Hash[] = [];
@@ -118,14 +178,18 @@ export class IndexDb {
    * RACY_WINDOW_NS). Undefined otherwise: the file must be read to know its content.
    */
   current(arena: string, entry: RealEntry): { hash: Hash; leaves: Hash[] } | undefined {
-    const row = this.#lookup.get(arena, entry.path.text);
+    const hash = this.currentHash(arena, entry);
+    const leaves = hash && this.leaves(arena, entry.path);
+    return hash && leaves && { hash, leaves };
+  }
+
+  /** The recorded hash of `entry` when the record still describes it (see `current`). */
+  currentHash(arena: string, entry: RealEntry): Hash | undefined {
+    const row = this.#row(arena, entry.path.text);
     if (row === null) return undefined;
     const known = fromRow(entry.path, row);
-    if (!sameVersion(known, entry) || row.ctime_ns + RACY_WINDOW_NS > row.checked_ns) {
-      return undefined;
-    }
-    const leaves = this.leaves(arena, entry.path);
-    return leaves === undefined ? undefined : { hash: known.hash, leaves };
+    const fresh = sameVersion(known, entry) && row.ctime_ns + RACY_WINDOW_NS <= row.checked_ns;
+    return fresh ? known.hash : undefined;
   }
 
   /**
@@ -134,6 +198,12 @@ export class IndexDb {
    * time. Default: now (right for a file realize itself just wrote and verified).
    */
   record(arena: string, file: IndexedFile, leaves: readonly Hash[], checkedNs = this.#now()): void {
+    this.#deferred.delete(keyOf(arena, file.path.text));
+    this.#write(arena, file, leaves, checkedNs);
+  }
+
+  #write(arena: string, file: IndexedFile, leaves: readonly Hash[], checkedNs: bigint): void {
+    this.#preloaded.get(arena)?.rows.set(file.path.text, toRow(file, checkedNs));
     this.#record.run(
       arena,
       file.path.text,
@@ -150,12 +220,15 @@ export class IndexDb {
 
   /** Forgets `path` of `arena` (after it was removed or became unreal). */
   remove(arena: string, path: ArenaPath): void {
+    this.#deferred.delete(keyOf(arena, path.text));
+    this.#preloaded.get(arena)?.rows.delete(path.text);
     this.#remove.run(arena, path.text);
   }
 
   /** Every path the index holds for `arena`, sorted by ArenaPath.compare. */
   /** How many real files of `arena` the index knows, and their bytes. */
   totals(arena: string): { files: number; bytes: number } {
+    this.flush();
     const row = this.db
       .query<{ files: number; bytes: number | null }, [string]>(
         "SELECT COUNT(*) AS files, SUM(size) AS bytes FROM real_file WHERE arena = ?",
@@ -165,6 +238,7 @@ export class IndexDb {
   }
 
   paths(arena: string): ArenaPath[] {
+    this.flush();
     return this.#paths
       .all(arena)
       .map((row) => ArenaPath.parse(row.path))
@@ -185,34 +259,35 @@ export class IndexDb {
    * several times faster with a few in flight).
    */
   async hashIfChanged(arena: string, root: RealRoot, entry: RealEntry): Promise<CheckedHash> {
-    const row = this.#lookup.get(arena, entry.path.text);
+    const row = this.#row(arena, entry.path.text);
     if (row !== null) {
       const known = fromRow(entry.path, row);
       if (sameVersion(known, entry) && row.ctime_ns + RACY_WINDOW_NS <= row.checked_ns) {
         return { hash: known.hash, size: known.size, rehashed: false };
       }
     }
+    let small = entry.size <= SMALL_FILE;
     for (let attempt = 1; ; attempt++) {
       const checkedNs = this.#now();
-      const { handle, stats: before } = await root.openReadStat(entry.path);
-      try {
-        const hashed = await hashOpenFile(handle, Number(before.size), root.absolute(entry.path));
-        const after = await handle.stat({ bigint: true });
-        if (sameStats(before, after) && hashed.size === Number(after.size)) {
-          const file: IndexedFile = {
-            path: entry.path,
-            size: hashed.size,
-            mtimeNs: after.mtimeNs,
-            ino: after.ino,
-            ctimeNs: after.ctimeNs,
-            mode: Number(after.mode) & 0o7777,
-            hash: hashed.hash,
-          };
-          this.record(arena, file, hashed.leaves, checkedNs);
-          return { hash: hashed.hash, size: hashed.size, rehashed: true };
-        }
-      } finally {
-        await handle.close();
+      const read = small ? hashSmallSync(root, entry.path) : await hashWhole(root, entry.path);
+      if (read === null) {
+        small = false;
+        attempt--;
+        continue;
+      }
+      if (read !== undefined) {
+        const { hashed, after } = read;
+        const file: IndexedFile = {
+          path: entry.path,
+          size: hashed.size,
+          mtimeNs: after.mtimeNs,
+          ino: after.ino,
+          ctimeNs: after.ctimeNs,
+          mode: Number(after.mode) & 0o7777,
+          hash: hashed.hash,
+        };
+        this.#defer(arena, file, hashed.leaves, checkedNs);
+        return { hash: hashed.hash, size: hashed.size, rehashed: true };
       }
       if (attempt >= HASH_ATTEMPTS) {
         throw new RealizeError(
@@ -224,10 +299,78 @@ export class IndexDb {
     }
   }
 
-  /** Closes the database. */
+  /** Writes what was kept back, then closes the database. */
   close(): void {
+    this.flush();
     this.db.close();
   }
+
+  /** The row of `path`: kept back, preloaded, or from the database. */
+  #row(arena: string, path: string): Row | null {
+    const deferred = this.#deferred.get(keyOf(arena, path));
+    if (deferred !== undefined) return toRow(deferred.file, deferred.checkedNs);
+    const preloaded = this.#preloaded.get(arena);
+    if (preloaded !== undefined) return preloaded.rows.get(path) ?? null;
+    return this.#lookup.get(arena, path);
+  }
+
+  /** Keeps a record back to be written with others in one transaction. */
+  #defer(arena: string, file: IndexedFile, leaves: readonly Hash[], checkedNs: bigint): void {
+    this.#deferred.set(keyOf(arena, file.path.text), { arena, file, leaves, checkedNs });
+    this.#preloaded.get(arena)?.rows.set(file.path.text, toRow(file, checkedNs));
+    if (this.#deferred.size >= DEFERRED_RECORDS) {
+      this.flush();
+      return;
+    }
+    this.#flushSoon ??= setImmediate(() => {
+      this.#flushSoon = undefined;
+      try {
+        this.flush();
+      } catch {
+        // The index is a cache: a record that could not be written is hashed again later.
+      }
+    });
+  }
+}
+
+/** A file's content hash with its fstat after the read; undefined when it changed meanwhile. */
+type HashedRead = { hashed: FileHash; after: BigIntStats } | undefined;
+
+/** Hashes a small file read in one piece with blocking calls; null once it is no longer small. */
+function hashSmallSync(root: RealRoot, path: ArenaPath): HashedRead | null {
+  const { data, before, after } = root.readWholeSync(path, SMALL_FILE);
+  if (after.size > BigInt(SMALL_FILE)) return null;
+  if (!sameStats(before, after) || data.length !== Number(after.size)) return undefined;
+  return { hashed: new MerkleHasher().update(data).digest(), after };
+}
+
+/** Hashes a file through a no-follow open, its metadata compared before and after. */
+async function hashWhole(root: RealRoot, path: ArenaPath): Promise<HashedRead> {
+  const { handle, stats: before } = await root.openReadStat(path);
+  try {
+    const hashed = await hashOpenFile(handle, Number(before.size), root.absolute(path));
+    const after = await handle.stat({ bigint: true });
+    if (!sameStats(before, after) || hashed.size !== Number(after.size)) return undefined;
+    return { hashed, after };
+  } finally {
+    await handle.close();
+  }
+}
+
+function keyOf(arena: string, path: string): string {
+  return `${arena}\0${path}`;
+}
+
+function toRow(file: IndexedFile, checkedNs: bigint): Row {
+  return {
+    size: BigInt(file.size),
+    mtime_ns: file.mtimeNs,
+    ino: i64(file.ino),
+    ctime_ns: file.ctimeNs,
+    mode: BigInt(file.mode),
+    hash: file.hash.bytes,
+    checked_ns: checkedNs,
+  };
 }
 
 function fromRow(path: ArenaPath, row: Row): IndexedFile {

@@ -1,5 +1,5 @@
 import type { BigIntStats } from "node:fs";
-import { constants } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from "node:fs";
 import { type FileHandle, lstat, mkdir, open, readlink, stat } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import { type ArenaPath, isPartialName } from "../model/arena-path.ts";
@@ -114,6 +114,70 @@ export class RealRoot {
       throw notAFile(path, stats.isDirectory() ? "a directory" : "not a regular file");
     }
     return { handle, stats };
+  }
+
+  /**
+   * `resolve` with blocking lstat calls (a few µs each, cheaper than a thread-pool round
+   * trip when many small files are read one after another).
+   */
+  resolveSync(path: ArenaPath): string {
+    let at = this.dir;
+    const parents = path.components.length - 1;
+    for (let i = 0; i < parents; i++) {
+      at = join(at, path.components[i]!);
+      let stats: BigIntStats;
+      try {
+        stats = lstatSync(at, { bigint: true });
+      } catch (e) {
+        if (errnoOf(e) === "ENOENT") break;
+        throw ioError("look up", at, e);
+      }
+      if (!stats.isDirectory()) {
+        throw inTheWay(path, path.components.slice(0, i + 1).join("/"), stats);
+      }
+    }
+    return this.absolute(path);
+  }
+
+  /**
+   * The whole content of the small regular file at `path`, read with blocking calls
+   * through a no-follow open (refusals as openRead), with the file's fstat before and
+   * after the read: when they are equal (and match what the index recorded), the bytes are
+   * that version. A file that grew past `maxBytes` is read only that far (`data` then ends
+   * short of `after.size`).
+   */
+  readWholeSync(
+    path: ArenaPath,
+    maxBytes: number,
+  ): { data: Uint8Array; before: BigIntStats; after: BigIntStats } {
+    const abs = this.resolveSync(path);
+    let fd: number;
+    try {
+      fd = openSync(abs, constants.O_RDONLY | NO_FOLLOW);
+    } catch (e) {
+      if (errnoOf(e) === "ELOOP") throw notAFile(path, "a symlink");
+      throw ioError("open", abs, e);
+    }
+    try {
+      const before = fstatSync(fd, { bigint: true });
+      if (!before.isFile()) {
+        throw notAFile(path, before.isDirectory() ? "a directory" : "not a regular file");
+      }
+      const data = Buffer.allocUnsafe(Math.min(Number(before.size), maxBytes));
+      let done = 0;
+      try {
+        while (done < data.length) {
+          const n = readSync(fd, data, done, data.length - done, done);
+          if (n === 0) break;
+          done += n;
+        }
+      } catch (e) {
+        throw ioError("read", abs, e);
+      }
+      return { data: data.subarray(0, done), before, after: fstatSync(fd, { bigint: true }) };
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /**

@@ -10,6 +10,8 @@ import type { Listing, PathFailure } from "./endpoints.ts";
 
 /** Files hashed at once while listing (reads overlap; hashing is on the main thread). */
 const HASH_LANES = 8;
+/** A listing of the whole arena with at least this many entries reads the index in one query. */
+const PRELOAD_FROM = 64;
 
 /** One arena root of this peer with its index: what both local endpoints stand on. */
 export interface LocalArena {
@@ -53,6 +55,10 @@ export async function listLocalTree(
   }));
   const ancestors = await scopeAncestors(arena.root, scope);
   const byPath = new Map<string, TreeEntry>();
+  const preloaded =
+    scope.length === 0 && walk.entries.length >= PRELOAD_FROM
+      ? arena.index.preload(arena.name)
+      : () => {};
   await concurrently(walk.entries, HASH_LANES, async (entry) => {
     if (entry.kind !== "file") {
       byPath.set(entry.path.text, treeEntry(entry));
@@ -64,7 +70,7 @@ export async function listLocalTree(
     } catch (e) {
       failures.push({ path: entry.path.text, error: message(e) });
     }
-  });
+  }).finally(preloaded);
   const entries = [...ancestors, ...walk.entries.flatMap((e) => byPath.get(e.path.text) ?? [])];
   return { entries, failures };
 }
