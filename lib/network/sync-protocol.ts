@@ -155,7 +155,7 @@ export const syncMethods = {
   }),
   /**
    * Whole small files: the answers for a prefix of `paths`, in order (at least one); the
-   * caller asks again for the rest.
+   * caller asks again for the rest. A file may come with the hash the peer vouches for.
    */
   readSmall: callMethod("sync.readSmall", {
     args: codec(
@@ -166,16 +166,23 @@ export const syncMethods = {
       v.pipe(
         v.array(
           v.union([
-            v.strictObject({ path: wirePathText, data: wireData(DATA_CHUNK) }),
+            v.strictObject({
+              path: wirePathText,
+              data: wireData(DATA_CHUNK),
+              hash: v.optional(wireHash),
+            }),
             v.strictObject({ path: wirePathText, error: wireText }),
           ]),
         ),
         v.maxLength(ITEMS_PER_MESSAGE),
       ),
       (reads) =>
-        reads.map((r) =>
-          "data" in r ? { path: r.path, data: r.data } : { path: r.path, error: clipText(r.error) },
-        ),
+        reads.map((r) => {
+          if (!("data" in r)) return { path: r.path, error: clipText(r.error) };
+          return r.hash === undefined
+            ? { path: r.path, data: r.data }
+            : { path: r.path, data: r.data, hash: r.hash.bytes };
+        }),
     ),
   }),
   /** The delta of a source file against a signature, in batches of ops. */

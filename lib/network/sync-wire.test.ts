@@ -174,6 +174,18 @@ describe("other sync values on the wire", () => {
     expect(decoded.ok).toBe(false);
   });
 
+  test("a readSmall answer may carry a 32-byte hash, nothing else", () => {
+    const { readSmall } = syncMethods;
+    const hash = Hash.fromBytes(new Uint8Array(32).fill(9));
+    const wire = readSmall.result.encode([{ path: "a", data: new Uint8Array([1]), hash }]);
+    const decoded = readSmall.result.decode(overTheWire(wire));
+    expect(decoded.ok && "data" in decoded.value[0]! && decoded.value[0].hash?.equals(hash)).toBe(
+      true,
+    );
+    const short = overTheWire([{ path: "a", data: new Uint8Array(1), hash: new Uint8Array(31) }]);
+    expect(readSmall.result.decode(short).ok).toBe(false);
+  });
+
   test("list failures may name text that is no valid path (it is only shown)", () => {
     const decoded = syncMethods.list.chunk.decode(
       overTheWire({ entries: [], failures: [{ path: "bad\0name", error: "not UTF-8" }] }),

@@ -32,8 +32,15 @@ export interface ItemResult {
   error?: string;
 }
 
-/** Content of a small file read whole, or why it could not be read as listed. */
-export type SmallRead = { path: string; data: Uint8Array } | { path: string; error: string };
+/**
+ * Content of a small file read whole, or why it could not be read as listed. `hash` is the
+ * source's word for the hash of `data` (its index record still described the file it
+ * read), so the bytes need not be hashed again to be compared with the listing; the
+ * destination verifies them whatever is said here.
+ */
+export type SmallRead =
+  | { path: string; data: Uint8Array; hash?: Hash }
+  | { path: string; error: string };
 
 /** The side files are copied from. */
 export interface TreeSource {

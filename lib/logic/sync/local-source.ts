@@ -1,3 +1,4 @@
+import type { BigIntStats } from "node:fs";
 import { encodeDelta } from "../../delta/delta.ts";
 import type { DeltaOp } from "../../delta/delta-op.ts";
 import type { Signature } from "../../delta/signature.ts";
@@ -7,11 +8,13 @@ import { RealizeError } from "../../model/errors.ts";
 import type { Hash } from "../../model/hash.ts";
 import type { TreeEntry } from "../../model/tree-entry.ts";
 import { RealEdits } from "../../storage/real-edits.ts";
-import { realEntry } from "../../storage/real-entry.ts";
-import { readFully } from "../../storage/real-root.ts";
+import { realEntry, sameVersion } from "../../storage/real-entry.ts";
 import type { Listing, SmallRead, TreeSource } from "./endpoints.ts";
 import { type LocalArena, listLocalTree } from "./local-tree.ts";
+import { SMALL_FILE } from "./transfer-run.ts";
 
+/** Small files read between two turns of the event loop. */
+const READS_PER_TURN = 64;
 /** Literal bytes per batch of delta ops handed on at once. */
 const OPS_BATCH_BYTES = 512 * 1024;
 const OPS_BATCH_COUNT = 1024;
@@ -57,23 +60,34 @@ export class LocalSource implements TreeSource {
     return this.arena.root.readChunks(path, range.start, range.length);
   }
 
+  /**
+   * Reads the files one after another with blocking calls (each a few µs), letting the
+   * event loop run between runs of them. A file whose index record still describes it
+   * (unchanged during the read, record not racy) comes with that record's hash.
+   */
   async readSmall(paths: readonly ArenaPath[]): Promise<SmallRead[]> {
-    return Promise.all(
-      paths.map(async (path): Promise<SmallRead> => {
-        try {
-          const { handle, stats } = await this.arena.root.openReadStat(path);
-          try {
-            const size = Number(stats.size);
-            const data = await readFully(handle, 0, size, this.arena.root.absolute(path));
-            return { path: path.text, data };
-          } finally {
-            await handle.close();
-          }
-        } catch (e) {
-          return { path: path.text, error: e instanceof Error ? e.message : String(e) };
-        }
-      }),
-    );
+    const reads: SmallRead[] = [];
+    for (const [i, path] of paths.entries()) {
+      reads.push(this.readOne(path));
+      if (i % READS_PER_TURN === READS_PER_TURN - 1) await new Promise(setImmediate);
+    }
+    return reads;
+  }
+
+  private readOne(path: ArenaPath): SmallRead {
+    try {
+      const { data, before, after } = this.arena.root.readWholeSync(path, SMALL_FILE + 1);
+      const entry = realEntry(path, after);
+      if (entry?.kind !== "file" || !sameVersion(entry, versionOf(before))) {
+        return { path: path.text, data };
+      }
+      const hash = this.arena.index.currentHash(this.arena.name, entry);
+      return hash && data.length === entry.size
+        ? { path: path.text, data, hash }
+        : { path: path.text, data };
+    } catch (e) {
+      return { path: path.text, error: e instanceof Error ? e.message : String(e) };
+    }
   }
 
   async *delta(path: ArenaPath, signature: Signature): AsyncIterable<DeltaOp[]> {
@@ -112,4 +126,14 @@ export class LocalSource implements TreeSource {
     const deepestFirst = [...dirs].sort((a, b) => b.components.length - a.components.length);
     for (const dir of deepestFirst) await this.edits.removeEmptyDir(dir);
   }
+}
+
+/** The metadata sameVersion compares, from an fstat. */
+function versionOf(stats: BigIntStats) {
+  return {
+    size: Number(stats.size),
+    mtimeNs: stats.mtimeNs,
+    ino: stats.ino,
+    ctimeNs: stats.ctimeNs,
+  };
 }

@@ -14,8 +14,9 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { hashBytes } from "../../hash/index.ts";
 import { ArenaPath } from "../../model/arena-path.ts";
-import { IndexDb } from "../../storage/index-db.ts";
+import { IndexDb, RACY_WINDOW_NS } from "../../storage/index-db.ts";
 import { RealRoot } from "../../storage/real-root.ts";
 import { LocalDestination } from "./local-destination.ts";
 import { LocalSource } from "./local-source.ts";
@@ -205,5 +206,23 @@ describe("transfer between two local roots", () => {
     expect(readFileSync(join(dst, "p.bin")).equals(Buffer.from(data))).toBe(true);
     expect(s.bytes.sent).toBeLessThan(data.length - 400_000);
     expect(readdirSync(dst)).toEqual(["p.bin"]);
+  });
+});
+
+describe("LocalSource.readSmall", () => {
+  test("vouches the index's hash for a file its record still describes, never for a changed one", async () => {
+    write("a", "aaaa");
+    write("b", "bbbb");
+    const later = () => BigInt(Date.now()) * 1_000_000n + 10n * RACY_WINDOW_NS;
+    const index = IndexDb.open(join(work, `state-read${n}`), { now: later });
+    const source = new LocalSource({ name: "a", root: await RealRoot.open(src), index });
+    await source.list([]);
+    writeFileSync(join(src, "b"), "BBBB");
+    const [a, b] = await source.readSmall([ArenaPath.parse("a"), ArenaPath.parse("b")]);
+    const text = new TextEncoder();
+    expect(a && "hash" in a && a.hash?.equals(hashBytes(text.encode("aaaa")))).toBe(true);
+    expect(b && "data" in b && Buffer.from(b.data).toString()).toBe("BBBB");
+    expect(b && "hash" in b ? b.hash : undefined).toBeUndefined();
+    index.close();
   });
 });

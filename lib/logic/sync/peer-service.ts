@@ -5,6 +5,7 @@ import type { ArenaPath } from "../../model/arena-path.ts";
 import { ByteRange } from "../../model/byte-range.ts";
 import { ByteRanges } from "../../model/byte-ranges.ts";
 import { RealizeError } from "../../model/errors.ts";
+import { Hash } from "../../model/hash.ts";
 import type { RequestContext, Service } from "../../network/service.ts";
 import {
   syncMethods as m,
@@ -74,7 +75,9 @@ function smallReplies(paths: readonly ArenaPath[], reads: readonly SmallRead[]):
         ? { path: text, error: `${text} grew to ${read.data.length} bytes since it was listed` }
         : read;
     const size =
-      "data" in reply ? textWireSize(text) + reply.data.length : textWireSize(text, reply.error);
+      "data" in reply
+        ? textWireSize(text) + reply.data.length + Hash.BYTES
+        : textWireSize(text, reply.error);
     if (replies.length > 0 && bytes + size > MESSAGE_BUDGET) break;
     replies.push(reply);
     bytes += size;

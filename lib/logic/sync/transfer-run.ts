@@ -1,5 +1,6 @@
 import { hashBytes } from "../../hash/index.ts";
 import { isRealizeError, RealizeError } from "../../model/errors.ts";
+import type { Hash } from "../../model/hash.ts";
 import type { TreeEntry } from "../../model/tree-entry.ts";
 import type { ItemResult, Reception, SmallFile, TreeDestination, TreeSource } from "./endpoints.ts";
 import type { JobState } from "./job-state.ts";
@@ -37,11 +38,10 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** True when `data` is the content `entry` was listed with. */
-function isListedContent(entry: TreeEntry, data: Uint8Array): boolean {
-  return (
-    entry.hash !== undefined && data.length === entry.size && hashBytes(data).equals(entry.hash)
-  );
+/** True when what was read is the content `entry` was listed with (hashed unless vouched for). */
+function isListedContent(entry: TreeEntry, read: { data: Uint8Array; hash?: Hash }): boolean {
+  if (entry.hash === undefined || read.data.length !== entry.size) return false;
+  return (read.hash ?? hashBytes(read.data)).equals(entry.hash);
 }
 
 /** Counts a plan item that needs no transfer (or a dry run's would-be transfer). */
@@ -121,7 +121,7 @@ export class TransferRun {
     for (const entry of batch) {
       const read = data.get(entry.path.text);
       if (!read || "error" in read) this.fail(entry, read?.error ?? "the source did not send it");
-      else if (isListedContent(entry, read.data)) files.push({ entry, data: read.data });
+      else if (isListedContent(entry, read)) files.push({ entry, data: read.data });
       else changed.push(entry);
     }
     if (files.length > 0) {
