@@ -1,10 +1,20 @@
 import type { Blake2b } from "./blake2b.ts";
 import { hashLeaf, LEAF_SIZE, startLeaf } from "./merkle.ts";
 
+/** A leaf hash, or one being computed elsewhere. */
+export type LeafHash = Uint8Array | Promise<Uint8Array>;
+
 /** A leaf known from the bytes put there: its hash and how many bytes it held from its start. */
 interface Known {
-  hash: Uint8Array;
+  hash: LeafHash;
   length: number;
+}
+
+/** How a LeafLedger hashes the whole leaves of big writes. */
+export interface LeafLedgerOptions {
+  /** Hashes consecutive leaves elsewhere (a worker); called for runs of `offloadFrom` leaves or more. */
+  hashLeaves?: (data: Uint8Array) => Promise<Uint8Array[]>;
+  offloadFrom?: number;
 }
 
 /** A leaf being filled by writes that follow each other (a stream of unaligned chunks). */
@@ -22,11 +32,19 @@ interface Open {
  * boundaries (as a delta rebuild writes), and forgets any leaf a write touches only in part
  * or a resize cuts. `leaf(i, size)` is then the hash of leaf i of a file of `size` bytes if
  * the ledger knows it, else undefined: the caller reads that leaf. What it knows is only
- * ever what was written, never what was meant to be written.
+ * ever what was written, never what was meant to be written. With `hashLeaves`, the leaves
+ * of big writes are hashed elsewhere and their hashes are promises until then.
  */
 export class LeafLedger {
   readonly #known = new Map<number, Known>();
   #open: Open | undefined;
+  readonly #hashLeaves: LeafLedgerOptions["hashLeaves"];
+  readonly #offloadFrom: number;
+
+  constructor(options: LeafLedgerOptions = {}) {
+    this.#hashLeaves = options.hashLeaves;
+    this.#offloadFrom = options.offloadFrom ?? 2;
+  }
 
   /** `data` is (being) written at `offset`; call before any later write or resize. */
   wrote(offset: number, data: Uint8Array): void {
@@ -44,14 +62,21 @@ export class LeafLedger {
       if (at === end) return;
     }
     this.forget(at, end);
-    let leaf = Math.ceil(at / LEAF_SIZE);
-    for (; (leaf + 1) * LEAF_SIZE <= end; leaf++) {
-      const from = leaf * LEAF_SIZE - offset;
-      this.#known.set(leaf, {
-        hash: hashLeaf(data.subarray(from, from + LEAF_SIZE)),
-        length: LEAF_SIZE,
-      });
+    const first = Math.ceil(at / LEAF_SIZE);
+    const whole = Math.max(0, Math.floor(end / LEAF_SIZE) - first);
+    const from = first * LEAF_SIZE - offset;
+    if (this.#hashLeaves !== undefined && whole >= this.#offloadFrom) {
+      const hashed = this.#hashLeaves(data.subarray(from, from + whole * LEAF_SIZE));
+      for (let k = 0; k < whole; k++) {
+        this.#known.set(first + k, { hash: hashed.then((h) => h[k]!), length: LEAF_SIZE });
+      }
+    } else {
+      for (let k = 0; k < whole; k++) {
+        const bytes = data.subarray(from + k * LEAF_SIZE, from + (k + 1) * LEAF_SIZE);
+        this.#known.set(first + k, { hash: hashLeaf(bytes), length: LEAF_SIZE });
+      }
     }
+    const leaf = first + whole;
     const tail = leaf * LEAF_SIZE;
     if (tail < end) {
       this.#closeOpen();
@@ -61,7 +86,7 @@ export class LeafLedger {
   }
 
   /** Records leaf `index` as holding `length` bytes with hash `hash` (verified by the caller). */
-  set(index: number, hash: Uint8Array, length: number): void {
+  set(index: number, hash: LeafHash, length: number): void {
     if (this.#open?.index === index) this.#open = undefined;
     this.#known.set(index, { hash, length });
   }
@@ -99,7 +124,7 @@ export class LeafLedger {
   }
 
   /** The hash of leaf `index` of a file of `size` bytes, when the ledger knows it. */
-  leaf(index: number, size: number): Uint8Array | undefined {
+  leaf(index: number, size: number): LeafHash | undefined {
     const length = Math.max(0, Math.min(LEAF_SIZE, size - index * LEAF_SIZE));
     if (this.#open?.index === index && this.#open.fill === length) this.#closeOpen();
     const known = this.#known.get(index);

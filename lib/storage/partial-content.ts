@@ -1,7 +1,8 @@
 import type { FileHandle } from "node:fs/promises";
 import { constants as osConstants } from "node:os";
+import { hashLeaves } from "../hash/hash-leaves.ts";
 import { LEAF_SIZE, leafCount } from "../hash/index.ts";
-import { LeafLedger } from "../hash/leaf-ledger.ts";
+import { type LeafHash, LeafLedger } from "../hash/leaf-ledger.ts";
 import { hashLeaf } from "../hash/merkle.ts";
 import { ioError, type RealizeError } from "../model/errors.ts";
 import { hashOpenFile } from "./hash-open-file.ts";
@@ -13,6 +14,8 @@ import { copyFileRange } from "./sync-fs.ts";
 const RUN_LEAVES = 16;
 /** When every leaf is unknown and the file is at least this big, hashOpenFile's workers hash it. */
 const WORKERS_FROM = 64 * 1024 * 1024;
+/** Writes of at least this many whole leaves have them hashed on a worker thread. */
+const OFFLOAD_LEAVES = 2;
 /** Bytes per read and write when copy_file_range cannot be used. */
 const COPY_CHUNK = 1024 * 1024;
 /** copy_file_range errors after which the bytes are copied by reading and writing. */
@@ -42,13 +45,13 @@ export interface ContentFile {
 /**
  * The bytes of an open partial file, changed only through here, with what each leaf is
  * known to hold (a LeafLedger): leaves filled by `write` are hashed from the bytes
- * written, copied and verified leaves are told with their hash, and `leafHashes` reads
+ * written (those of big writes on a worker thread, while the next ones arrive), copied and verified leaves are told with their hash, and `leafHashes` reads
  * back only the leaves it was not shown. Changes may be in flight together; one that
  * overlaps an earlier one still in flight waits for it, so they land in the order called
  * and the ledger follows that order.
  */
 export class PartialContent {
-  readonly #ledger = new LeafLedger();
+  readonly #ledger = new LeafLedger({ hashLeaves, offloadFrom: OFFLOAD_LEAVES });
   readonly #flights = new Set<Flight>();
 
   constructor(private readonly file: ContentFile) {}
@@ -135,13 +138,14 @@ export class PartialContent {
    */
   async leafHashes(size: number): Promise<Uint8Array[]> {
     const count = leafCount(size);
-    const leaves: (Uint8Array | undefined)[] = [];
+    const known: (LeafHash | undefined)[] = [];
     const unknown: number[] = [];
     for (let i = 0; i < count; i++) {
       const leaf = this.#ledger.leaf(i, size);
-      leaves.push(leaf);
+      known.push(leaf);
       if (leaf === undefined) unknown.push(i);
     }
+    const leaves = (await Promise.all(known)) as (Uint8Array | undefined)[];
     if (unknown.length === 0) return leaves as Uint8Array[];
     const handle = this.file.handle();
     if (unknown.length === count && size >= WORKERS_FROM) {
