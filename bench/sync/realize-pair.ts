@@ -76,6 +76,7 @@ export class RealizePair {
     const seconds = (performance.now() - t0) / 1000;
     if (p.exitCode !== 0)
       throw new Error(`realize push ${arena} exited ${p.exitCode}: ${p.stderr.toString()}`);
+    if (process.env.REALIZE_TIMING) process.stderr.write(p.stderr.toString());
     const summary = JSON.parse(p.stdout.toString());
     return { seconds, sent: summary.bytes.sent, wire: summary.bytes.wire };
   }
