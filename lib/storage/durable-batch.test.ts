@@ -88,6 +88,20 @@ describe.each<FlushMode>(["syncfs", "fsync"])("DurableBatch (%s)", (flush) => {
     expect(await readFile(join(t.dir, "f"), "utf8")).toBe("new");
   });
 
+  test("a file below a symlinked directory is refused by name, nothing written through it", async () => {
+    await writeTree(t.dir, { via: { link: t.outside } });
+    const batch = new DurableBatch(t.root, { flush });
+    queue(batch, "via/f", bytes("never"));
+    queue(batch, "ok", bytes("fine"));
+    const results = await batch.commit();
+    expect(results.map((r) => [r.path.text, r.error?.code])).toEqual([
+      ["via/f", "bad_path"],
+      ["ok", undefined],
+    ]);
+    expect(await readdir(t.outside)).not.toContain("f");
+    expect(await readdir(t.outside)).not.toContain(".f.realize-partial");
+  });
+
   test("a file another reception is receiving is refused by name; the others land", async () => {
     const held = await PartialFile.open(t.root, p("busy"));
     const batch = new DurableBatch(t.root, { flush });

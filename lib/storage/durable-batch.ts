@@ -176,6 +176,7 @@ export class DurableBatch {
   /** Writes one file's partial with its mode and mtime (blocking calls). */
   #write(item: Item, c: Libc | null): void {
     const { target, data, meta } = item.file;
+    this.root.resolveSync(item.partial);
     const claimed = claimPartialSync(item.partialAbs, target, item.partial, c);
     item.fd = claimed.fd;
     item.dev = claimed.stats.dev;
@@ -245,7 +246,7 @@ export class DurableBatch {
   /** Renames one partial over its target and closes it; the target's new entry. */
   #publish(item: Item): RealEntry {
     const { target } = item.file;
-    const abs = item.targetAbs;
+    const abs = this.root.resolveSync(target);
     let there: BigIntStats | undefined;
     try {
       there = lstatSync(abs, { bigint: true });
