@@ -30,7 +30,10 @@ export class Hash {
   }
 
   equals(other: Hash): boolean {
-    return Buffer.from(this.bytes).equals(Buffer.from(other.bytes));
+    const a = this.bytes;
+    const b = other.bytes;
+    for (let i = 0; i < Hash.BYTES; i++) if (a[i] !== b[i]) return false;
+    return true;
   }
 
   toString(): string {

@@ -72,7 +72,10 @@ export function planTransfer(
   source: readonly TreeEntry[],
   destination: ReadonlyMap<string, TreeEntry>,
 ): PlanItem[] {
-  const sorted = [...source].sort((a, b) => ArenaPath.compare(a.path, b.path));
+  const inOrder = source.every(
+    (e, i) => i === 0 || ArenaPath.compare(source[i - 1]!.path, e.path) < 0,
+  );
+  const sorted = inOrder ? source : [...source].sort((a, b) => ArenaPath.compare(a.path, b.path));
   const refusedDirs: { dir: ArenaPath; reason: string }[] = [];
   const plan: PlanItem[] = [];
   for (const entry of sorted) {
