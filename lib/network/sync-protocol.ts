@@ -185,7 +185,10 @@ export const syncMethods = {
         }),
     ),
   }),
-  /** The delta of a source file against a signature, in batches of ops. */
+  /**
+   * The delta of a source file against a signature, in batches of ops; with `ranges`, of
+   * just those ranges of the file laid end to end.
+   */
   delta: streamMethod("sync.delta", {
     args: codec(
       {
@@ -198,11 +201,10 @@ export const syncMethods = {
           weak: wireBytesArg,
           strong: wireBytesArg,
         }),
+        ranges: v.optional(wireRanges),
       },
-      (a: SessionArgs & { path: ArenaPath; signature: SignatureArg }) => ({
-        ...a,
-        path: a.path.text,
-      }),
+      (a: SessionArgs & { path: ArenaPath; signature: SignatureArg; ranges?: ByteRanges }) =>
+        withRanges({ ...a, path: a.path.text }, a.ranges),
     ),
     chunk: schemaCodec(wireOps),
   }),
@@ -260,9 +262,15 @@ export const syncMethods = {
     args: codec({ ...tokenArgs, offset: wireCount, data: wireData(DATA_CHUNK) }),
     result: done,
   }),
-  /** The signature of the reception's base, in pages of blocks. */
+  /**
+   * The signature of the reception's base, in pages of blocks; with `ranges`, of the base's
+   * bytes over those ranges laid end to end (the patches then rebuild just those ranges).
+   */
   signature: streamMethod("sync.signature", {
-    args: codec(tokenArgs),
+    args: codec(
+      { ...tokenArgs, ranges: v.optional(wireRanges) },
+      (a: SessionArgs & { token: number; ranges?: ByteRanges }) => withRanges(a, a.ranges),
+    ),
     chunk: schemaCodec(
       v.strictObject({
         blockSize: wireCount,
@@ -287,6 +295,12 @@ export const syncMethods = {
     result: done,
   }),
 };
+
+/** `args` with its byte ranges in wire form, or without the key when there are none. */
+function withRanges<A extends { ranges?: ByteRanges }>(args: A, ranges: ByteRanges | undefined) {
+  const { ranges: _, ...rest } = args;
+  return ranges === undefined ? rest : { ...rest, ranges: rangesToWire(ranges) };
+}
 
 /** A delta signature as a request carries it: the geometry, and its packed blocks inline or staged. */
 export interface SignatureArg {

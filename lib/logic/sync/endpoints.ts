@@ -55,8 +55,16 @@ export interface TreeSource {
   read(path: ArenaPath, range: ByteRange, signal?: AbortSignal): AsyncIterable<Uint8Array>;
   /** Whole content of several small files at once (one round trip). */
   readSmall(paths: readonly ArenaPath[]): Promise<SmallRead[]>;
-  /** The delta of the file against the destination's signature of its base. */
-  delta(path: ArenaPath, signature: Signature, signal?: AbortSignal): AsyncIterable<DeltaOp[]>;
+  /**
+   * The delta of the file against the destination's signature of its base; with `ranges`,
+   * the delta of just those ranges of the file laid end to end (see TreeDestination.signature).
+   */
+  delta(
+    path: ArenaPath,
+    signature: Signature,
+    signal?: AbortSignal,
+    ranges?: ByteRanges,
+  ): AsyncIterable<DeltaOp[]>;
   /**
    * Removes the file or symlink after its copy was verified at the destination (--move);
    * refuses with "hash_mismatch" when it changed since it was listed, so no edit is lost.
@@ -98,9 +106,17 @@ export interface TreeDestination {
    */
   begin(entry: TreeEntry, leaves: readonly Hash[]): Promise<Reception>;
   write(token: number, offset: number, data: Uint8Array): Promise<void>;
-  /** The rsync signature of the base file, for a delta. */
-  signature(token: number): Promise<Signature>;
-  /** Rebuilds the whole partial from delta ops against the base (in order, across calls). */
+  /**
+   * The rsync signature of the base file, for a delta. With `ranges` (some of what the
+   * reception needs), the signature of the base's bytes over those ranges laid end to end
+   * (cut to the base's size), in small blocks: the patches that follow then rebuild just
+   * those ranges of the partial, so a small edit costs little more than its own bytes.
+   */
+  signature(token: number, ranges?: ByteRanges): Promise<Signature>;
+  /**
+   * Rebuilds the whole partial (or the ranges given to `signature`) from delta ops against
+   * the base, in order, across calls.
+   */
   patch(token: number, ops: readonly DeltaOp[]): Promise<void>;
   /** Verifies the partial against the entry's hash and renames it into place. */
   commit(token: number): Promise<void>;

@@ -1,7 +1,9 @@
 import type { DeltaOp } from "../../delta/delta-op.ts";
 import { DeltaPatcher } from "../../delta/patch.ts";
 import { chooseBlockSize, computeSignature, type Signature } from "../../delta/signature.ts";
+import { SplicedRanges } from "../../delta/spliced-ranges.ts";
 import { ArenaPath } from "../../model/arena-path.ts";
+import type { ByteRanges } from "../../model/byte-ranges.ts";
 import { isRealizeError, RealizeError } from "../../model/errors.ts";
 import type { Hash } from "../../model/hash.ts";
 import type { TreeEntry } from "../../model/tree-entry.ts";
@@ -13,6 +15,7 @@ import { RealEdits } from "../../storage/real-edits.ts";
 import { type RealEntry, realEntry } from "../../storage/real-entry.ts";
 import type { ItemResult, Listing, Reception, SmallFile, TreeDestination } from "./endpoints.ts";
 import { type LocalArena, listLocalTree } from "./local-tree.ts";
+import { readSpliced, spliceChunks } from "./splice-reads.ts";
 
 interface Open {
   entry: TreeEntry;
@@ -20,8 +23,13 @@ interface Open {
   partial: PartialFile;
   baseSize: number;
   blockSize?: number;
+  /** For a delta over some ranges: where its base and its output lie in the two files. */
+  splice?: { base: SplicedRanges; output: SplicedRanges };
   patcher?: DeltaPatcher;
 }
+
+/** Block size of a delta over some ranges (small: they hold small edits). */
+const SPLICE_BLOCK = 2048;
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -177,11 +185,23 @@ export class LocalDestination implements TreeDestination {
     await r.partial.write(offset, data);
   }
 
-  async signature(token: number): Promise<Signature> {
+  async signature(token: number, ranges?: ByteRanges): Promise<Signature> {
     const r = this.reception(token);
-    r.blockSize = chooseBlockSize(r.baseSize);
-    const base = this.arena.root.readChunks(r.entry.path, 0, r.baseSize);
-    return computeSignature(base, r.blockSize);
+    const { root } = this.arena;
+    if (ranges === undefined) {
+      r.blockSize = chooseBlockSize(r.baseSize);
+      r.splice = undefined;
+      return computeSignature(root.readChunks(r.entry.path, 0, r.baseSize), r.blockSize);
+    }
+    const last = ranges.ranges[ranges.ranges.length - 1];
+    if (last !== undefined && last.end > r.entry.size) {
+      throw new RealizeError("protocol", `a delta of ${r.entry.path.text} past its end`);
+    }
+    const output = new SplicedRanges(ranges);
+    const base = output.clip(r.baseSize);
+    r.blockSize = SPLICE_BLOCK;
+    r.splice = { base, output };
+    return computeSignature(spliceChunks(root, r.entry.path, base), SPLICE_BLOCK);
   }
 
   async patch(token: number, ops: readonly DeltaOp[]): Promise<void> {
@@ -192,13 +212,39 @@ export class LocalDestination implements TreeDestination {
         `a delta for ${r.entry.path.text} came before its signature`,
       );
     }
-    r.patcher ??= new DeltaPatcher(
-      { blockSize: r.blockSize, fileSize: r.baseSize },
-      (offset, length) => this.arena.root.readRange(r.entry.path, offset, length),
-      (offset, data) => r.partial.write(offset, data),
-      { expectedSize: r.entry.size },
-    );
+    r.patcher ??= this.patcher(r, r.blockSize);
     for (const op of ops) await r.patcher.apply(op);
+  }
+
+  /** The patcher of a reception: of the whole file, or of the ranges given to `signature`. */
+  private patcher(r: Open, blockSize: number): DeltaPatcher {
+    const { root } = this.arena;
+    const path = r.entry.path;
+    const splice = r.splice;
+    if (splice === undefined) {
+      return new DeltaPatcher(
+        { blockSize, fileSize: r.baseSize },
+        (offset, length) => root.readRange(path, offset, length),
+        (offset, data) => r.partial.write(offset, data),
+        { expectedSize: r.entry.size },
+      );
+    }
+    return new DeltaPatcher(
+      { blockSize, fileSize: splice.base.length },
+      (offset, length) => readSpliced(root, path, splice.base, offset, length),
+      async (offset, data) => {
+        const writes = splice.output
+          .pieces(offset, data.length)
+          .map((p) =>
+            r.partial.write(
+              p.fileOffset,
+              data.subarray(p.offset - offset, p.offset - offset + p.length),
+            ),
+          );
+        await Promise.all(writes);
+      },
+      { expectedSize: splice.output.length },
+    );
   }
 
   async commit(token: number): Promise<void> {

@@ -2,8 +2,10 @@ import type { BigIntStats } from "node:fs";
 import { encodeDelta } from "../../delta/delta.ts";
 import type { DeltaOp } from "../../delta/delta-op.ts";
 import type { Signature } from "../../delta/signature.ts";
+import { SplicedRanges } from "../../delta/spliced-ranges.ts";
 import type { ArenaPath } from "../../model/arena-path.ts";
 import type { ByteRange } from "../../model/byte-range.ts";
+import type { ByteRanges } from "../../model/byte-ranges.ts";
 import { RealizeError } from "../../model/errors.ts";
 import type { Hash } from "../../model/hash.ts";
 import type { TreeEntry } from "../../model/tree-entry.ts";
@@ -11,6 +13,7 @@ import { RealEdits } from "../../storage/real-edits.ts";
 import { realEntry, sameVersion } from "../../storage/real-entry.ts";
 import type { Listing, SmallRead, TreeSource } from "./endpoints.ts";
 import { type LocalArena, listLocalTree } from "./local-tree.ts";
+import { spliceChunks } from "./splice-reads.ts";
 import { SMALL_FILE } from "./transfer-run.ts";
 
 /** Small files read between two turns of the event loop. */
@@ -90,12 +93,21 @@ export class LocalSource implements TreeSource {
     }
   }
 
-  async *delta(path: ArenaPath, signature: Signature): AsyncIterable<DeltaOp[]> {
+  async *delta(
+    path: ArenaPath,
+    signature: Signature,
+    _signal?: AbortSignal,
+    ranges?: ByteRanges,
+  ): AsyncIterable<DeltaOp[]> {
     const stats = await this.arena.root.lstat(path);
     if (!stats?.isFile()) throw changed(this.arena, path, "is no longer a file");
     let batch: DeltaOp[] = [];
     let bytes = 0;
-    const content = this.arena.root.readChunks(path, 0, Number(stats.size));
+    const { root } = this.arena;
+    const content =
+      ranges === undefined
+        ? root.readChunks(path, 0, Number(stats.size))
+        : spliceChunks(root, path, new SplicedRanges(ranges));
     for await (const op of encodeDelta(signature, content)) {
       batch.push(op);
       if (op.op === "literal") bytes += op.data.length;

@@ -1,4 +1,5 @@
 import { DeltaPatcher } from "../../delta/patch.ts";
+import type { SplicedRanges } from "../../delta/spliced-ranges.ts";
 import { hashBytes, LEAF_SIZE, MerkleHasher } from "../../hash/index.ts";
 import { ByteRange } from "../../model/byte-range.ts";
 import { ByteRanges } from "../../model/byte-ranges.ts";
@@ -62,14 +63,22 @@ export class MemoryPartial {
     this.have = this.have.union(ByteRanges.of(ByteRange.withLength(offset, bytes.length)));
   }
 
-  /** A patcher that rebuilds the whole partial from `base` (cut in `blockSize` blocks). */
-  patcher(base: Uint8Array, blockSize: number): DeltaPatcher {
-    this.have = ByteRanges.empty();
+  /**
+   * A patcher that rebuilds the whole partial from `base` (cut in `blockSize` blocks), or
+   * with `output`, just those ranges of it (laid end to end, as the delta sees them).
+   */
+  patcher(base: Uint8Array, blockSize: number, output?: SplicedRanges): DeltaPatcher {
+    if (output === undefined) this.have = ByteRanges.empty();
     return new DeltaPatcher(
       { blockSize, fileSize: base.length },
       (offset, length) => base.subarray(offset, offset + length),
-      (offset, bytes) => this.put(offset, bytes),
-      { expectedSize: this.data.length },
+      (offset, bytes) => {
+        if (output === undefined) return this.put(offset, bytes);
+        for (const p of output.pieces(offset, bytes.length)) {
+          this.put(p.fileOffset, bytes.subarray(p.offset - offset, p.offset - offset + p.length));
+        }
+      },
+      { expectedSize: output === undefined ? this.data.length : output.length },
     );
   }
 

@@ -2,9 +2,11 @@ import { DeltaEncoder } from "../../delta/delta.ts";
 import type { DeltaOp } from "../../delta/delta-op.ts";
 import type { DeltaPatcher } from "../../delta/patch.ts";
 import { chooseBlockSize, computeSignature, type Signature } from "../../delta/signature.ts";
+import { SplicedRanges } from "../../delta/spliced-ranges.ts";
 import { hashBytes, LEAF_SIZE, leafCount, MerkleHasher, merkleRoot } from "../../hash/index.ts";
 import { ArenaPath } from "../../model/arena-path.ts";
 import type { ByteRange } from "../../model/byte-range.ts";
+import type { ByteRanges } from "../../model/byte-ranges.ts";
 import { RealizeError } from "../../model/errors.ts";
 import type { Hash } from "../../model/hash.ts";
 import type { TreeEntry, TreeEntryKind } from "../../model/tree-entry.ts";
@@ -46,11 +48,20 @@ export interface MemoryTreeStats {
 interface OpenFile {
   entry: TreeEntry;
   leaves: readonly Hash[];
-  base?: { data: Uint8Array; blockSize: number };
+  base?: { data: Uint8Array; blockSize: number; output?: SplicedRanges };
   patcher?: DeltaPatcher;
 }
 
 const READ_PIECE = LEAF_SIZE;
+/** Block size of a delta over some ranges (as the real destination uses). */
+const SPLICE_BLOCK = 2048;
+
+/** The bytes of `data` over the ranges of `splice`, laid end to end. */
+function spliced(data: Uint8Array, splice: SplicedRanges): Uint8Array {
+  return Buffer.concat(
+    splice.all().map((p) => data.subarray(p.fileOffset, p.fileOffset + p.length)),
+  );
+}
 const MODE_BITS = 0o777;
 const DEFAULT_MTIME = 1_000_000_000n;
 type Meta = { mtimeNs?: bigint; mode?: number };
@@ -145,8 +156,14 @@ export class MemoryTree implements TreeSource, TreeDestination {
     });
   }
 
-  async *delta(path: ArenaPath, signature: Signature): AsyncIterable<DeltaOp[]> {
-    const data = this.fileAt(path).data ?? new Uint8Array();
+  async *delta(
+    path: ArenaPath,
+    signature: Signature,
+    _signal?: AbortSignal,
+    ranges?: ByteRanges,
+  ): AsyncIterable<DeltaOp[]> {
+    const whole = this.fileAt(path).data ?? new Uint8Array();
+    const data = ranges === undefined ? whole : spliced(whole, new SplicedRanges(ranges));
     const encoder = new DeltaEncoder(signature);
     for (let at = 0; at < data.length; at += READ_PIECE) {
       const ops = encoder.update(data.subarray(at, at + READ_PIECE));
@@ -252,11 +269,17 @@ export class MemoryTree implements TreeSource, TreeDestination {
     this.afterWrite?.(entry.path.text, offset, data.length);
   }
 
-  async signature(token: number): Promise<Signature> {
+  async signature(token: number, ranges?: ByteRanges): Promise<Signature> {
     const file = this.opened(token);
     const current = this.nodes.get(file.entry.path.text);
     if (current?.kind !== "file" || !current.data) {
       throw new RealizeError("not_found", `${file.entry.path.text} has no base to sign`);
+    }
+    if (ranges !== undefined) {
+      const output = new SplicedRanges(ranges);
+      const data = spliced(current.data, output.clip(current.data.length));
+      file.base = { data, blockSize: SPLICE_BLOCK, output };
+      return computeSignature([data], SPLICE_BLOCK);
     }
     const blockSize = chooseBlockSize(current.data.length);
     file.base = { data: current.data, blockSize };
@@ -269,7 +292,7 @@ export class MemoryTree implements TreeSource, TreeDestination {
     if (!base) {
       throw new RealizeError("protocol", `a patch of ${entry.path.text} before its signature`);
     }
-    file.patcher ??= this.partialOf(entry).patcher(base.data, base.blockSize);
+    file.patcher ??= this.partialOf(entry).patcher(base.data, base.blockSize, base.output);
     for (const op of ops) {
       await file.patcher.apply(op);
       if (op.op === "literal") this.stats.literal += op.data.length;

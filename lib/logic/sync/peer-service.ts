@@ -165,7 +165,12 @@ export function registerSyncService(service: Service, resolve: EndpointResolver)
         weak: sessions.take(session, weak),
         strong: sessions.take(session, strong),
       });
-      const deltas = session.endpoints.source.delta(args.path, signature, context.signal);
+      const deltas = session.endpoints.source.delta(
+        args.path,
+        signature,
+        context.signal,
+        args.ranges,
+      );
       for await (const ops of deltas) {
         yield* batchBySize(ops, (op) => opsWireSize([op]), MESSAGE_BUDGET, OPS_PER_MESSAGE);
       }
@@ -204,7 +209,7 @@ export function registerSyncService(service: Service, resolve: EndpointResolver)
       return null;
     })
     .onStream(m.signature, async function* (args, context) {
-      yield* signaturePages(await destination(args, context).signature(args.token));
+      yield* signaturePages(await destination(args, context).signature(args.token, args.ranges));
     })
     .on(m.patch, async (args, context) => {
       await destination(args, context).patch(args.token, args.ops);

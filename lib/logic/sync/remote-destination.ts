@@ -101,10 +101,11 @@ export class RemoteDestination implements TreeDestination {
   }
 
   /** Gathers the signature's pages and checks the whole against its geometry. */
-  async signature(token: number): Promise<Signature> {
+  async signature(token: number, ranges?: ByteRanges): Promise<Signature> {
     const pages: SignaturePage[] = [];
     let blocks = 0;
-    for await (const page of this.session.stream(m.signature, { token })) {
+    const args = ranges === undefined ? { token } : { token, ranges };
+    for await (const page of this.session.stream(m.signature, args)) {
       const first = pages[0] ?? page;
       const same =
         page.blockSize === first.blockSize &&

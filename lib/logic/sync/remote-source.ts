@@ -3,6 +3,7 @@ import type { DeltaOp } from "../../delta/delta-op.ts";
 import type { Signature } from "../../delta/signature.ts";
 import type { ArenaPath } from "../../model/arena-path.ts";
 import type { ByteRange } from "../../model/byte-range.ts";
+import type { ByteRanges } from "../../model/byte-ranges.ts";
 import type { Hash } from "../../model/hash.ts";
 import type { TreeEntry } from "../../model/tree-entry.ts";
 import { syncMethods as m, type SyncCaller } from "../../network/sync-protocol.ts";
@@ -62,12 +63,14 @@ export class RemoteSource implements TreeSource {
     path: ArenaPath,
     signature: Signature,
     signal?: AbortSignal,
+    ranges?: ByteRanges,
   ): AsyncIterable<DeltaOp[]> {
     const wire = signatureToWire(signature);
     const weak = await this.session.bytesArg(wire.weak);
     const strong = await this.session.bytesArg(wire.strong);
     const { blockSize, fileSize, strongLength } = wire;
-    const args = { path, signature: { blockSize, fileSize, strongLength, weak, strong } };
+    const sig = { blockSize, fileSize, strongLength, weak, strong };
+    const args = ranges === undefined ? { path, signature: sig } : { path, signature: sig, ranges };
     yield* this.session.stream(m.delta, args, { signal });
   }
 

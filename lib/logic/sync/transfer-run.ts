@@ -1,4 +1,5 @@
 import { hashBytes } from "../../hash/index.ts";
+import type { ByteRanges } from "../../model/byte-ranges.ts";
 import { isRealizeError, RealizeError } from "../../model/errors.ts";
 import type { Hash } from "../../model/hash.ts";
 import type { TreeEntry } from "../../model/tree-entry.ts";
@@ -10,8 +11,10 @@ import type { PlanItem } from "./plan.ts";
 export const SMALL_FILE = 256 * 1024;
 /** Writes of one large file in flight at once. */
 const WRITE_WINDOW = 8;
-/** Below this size a changed file is resent by leaves, never by rsync delta. */
+/** Below this size a changed file is resent by leaves, never by rsync delta of the whole file. */
 const DELTA_MIN = 1024 * 1024;
+/** Most ranges a reception may need for them to go as one delta over just those ranges. */
+const SPLICE_RANGES = 4096;
 /** Directory and symlink operations per call. */
 const META_BATCH = 1000;
 
@@ -172,9 +175,13 @@ export class TransferRun {
     try {
       const byDelta =
         rec.hasBase && entry.size >= DELTA_MIN && rec.need.totalLength > entry.size / 2;
+      const bySplice =
+        rec.hasBase && !byDelta && !rec.need.isEmpty && rec.need.ranges.length <= SPLICE_RANGES;
       const sent = byDelta
         ? await this.sendDelta(entry, rec.token)
-        : await this.sendRanges(entry, rec);
+        : bySplice
+          ? await this.sendDelta(entry, rec.token, rec.need)
+          : await this.sendRanges(entry, rec);
       await this.destination.commit(rec.token);
       return sent;
     } catch (e) {
@@ -218,12 +225,17 @@ export class TransferRun {
     return sent;
   }
 
-  /** Rebuilds the file at the destination from its base and the source's delta. */
-  private async sendDelta(entry: TreeEntry, token: number): Promise<number> {
-    const signature = await this.destination.signature(token);
+  /**
+   * Rebuilds the file at the destination from its base and the source's delta; with
+   * `ranges` (what the destination still needs, the rest being in place), the delta covers
+   * just those ranges, in small blocks, so a small edit costs about its own bytes.
+   */
+  private async sendDelta(entry: TreeEntry, token: number, ranges?: ByteRanges): Promise<number> {
+    if (ranges !== undefined) this.job.advance(entry.path.text, entry.size - ranges.totalLength, 0);
+    const signature = await this.destination.signature(token, ranges);
     const { blockSize, fileSize } = signature;
     let sent = 0;
-    for await (const ops of this.source.delta(entry.path, signature, this.stop)) {
+    for await (const ops of this.source.delta(entry.path, signature, this.stop, ranges)) {
       this.checkStop();
       await this.destination.patch(token, ops);
       for (const op of ops) {

@@ -38,18 +38,36 @@ describe("runTransfer over two memory trees", () => {
     expect(shape(dst)).toEqual(shape(src));
   });
 
-  test("an in-place edit of a large file sends only the changed leaf", async () => {
+  test("an in-place edit of a large file sends only the changed block of the changed leaf", async () => {
     const src = sampleTree();
     const dst = new MemoryTree();
     await transfer(src, dst);
     const edited = Uint8Array.from(src.content("media/huge.bin")!);
     edited.set(noise(10, 9), MiB + 5);
     src.setFile("media/huge.bin", edited, { mtimeNs: 99n });
-    const before = dst.stats.written;
+    const literal = dst.stats.literal;
     const summary = await transfer(src, dst);
     expect(summary.files.sent).toBe(1);
-    expect(summary.bytes.sent).toBe(64 * 1024);
-    expect(dst.stats.written - before).toBe(64 * 1024);
+    expect(summary.bytes.sent).toBe(2048);
+    expect(dst.stats.literal - literal).toBe(2048);
+    expect(shape(dst)).toEqual(shape(src));
+  });
+
+  test("edits in several leaves, one past the base's end, go as one delta over those leaves", async () => {
+    const src = sampleTree();
+    const dst = new MemoryTree();
+    await transfer(src, dst);
+    const old = src.content("media/huge.bin")!;
+    const grown = new Uint8Array(old.length + 3000);
+    grown.set(old);
+    grown.set(noise(100, 12), 100);
+    grown.set(noise(5000, 13), 2 * MiB - 2500);
+    grown.set(noise(3000, 14), old.length);
+    src.setFile("media/huge.bin", grown, { mtimeNs: 98n });
+    const summary = await transfer(src, dst);
+    expect(summary.failed).toEqual([]);
+    expect(summary.bytes.sent).toBeGreaterThanOrEqual(100 + 5000 + 3000);
+    expect(summary.bytes.sent).toBeLessThan(100 + 5000 + 3000 + 6 * 2048);
     expect(shape(dst)).toEqual(shape(src));
   });
 
