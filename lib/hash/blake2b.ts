@@ -1,29 +1,39 @@
+import { Blake2BHasher, Blake2BParam } from "@napi-rs/blake-hash";
+
 /** Bytes in a BLAKE2b-256 digest. */
 export const DIGEST_BYTES = 32;
 
+const PARAMS = new Blake2BParam();
+PARAMS.hashLength(DIGEST_BYTES);
+
 /**
  * An incremental BLAKE2b-256 (true 32-byte output parameter, not a truncated BLAKE2b-512),
- * computed by Bun's built-in hasher. Every byte of realize's Merkle trees goes through here.
- * Measured on this 2-core VM against @napi-rs/blake-hash (same digests, checked by the
- * tests): 1,100 MB/s against 846 MB/s in bulk, and about 4 µs less per hasher, which is
- * paid twice per leaf.
+ * computed by @napi-rs/blake-hash. Every byte of realize's Merkle trees goes through here.
  */
 export class Blake2b {
-  readonly #native = new Bun.CryptoHasher("blake2b256");
+  readonly #native = Blake2BHasher.withParams(PARAMS);
 
   /** Adds bytes; the view is read before returning, so the caller may reuse its buffer. */
   update(data: Uint8Array): this {
-    this.#native.update(data);
+    this.#native.update(asBuffer(data));
     return this;
   }
 
-  /** The 32-byte digest; the hasher must not be used afterwards. */
+  /**
+   * The 32-byte digest; the hasher must not be used afterwards. Taken as hex and decoded:
+   * under Bun that costs about 0.9 µs, where the binding's digestBuffer costs about 2.4 µs,
+   * and a file of n leaves takes 2n digests.
+   */
   digest(): Uint8Array {
-    return this.#native.digest();
+    return Buffer.from(this.#native.digest("hex"), "hex");
   }
 }
 
 /** BLAKE2b-256 of `data` in one call. */
 export function blake2b(data: Uint8Array): Uint8Array {
   return new Blake2b().update(data).digest();
+}
+
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
