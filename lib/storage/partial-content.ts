@@ -56,7 +56,7 @@ export class PartialContent {
 
   constructor(private readonly file: ContentFile) {}
 
-  /** Writes all of `bytes` at `offset`. */
+  /** Writes all of `bytes` at `offset` (unchanged by the caller until this settles). */
   write(offset: number, bytes: Uint8Array): Promise<void> {
     return this.#inOrder(offset, offset + bytes.length, async () => {
       this.#ledger.wrote(offset, bytes);

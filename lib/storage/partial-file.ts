@@ -142,7 +142,8 @@ export class PartialFile {
    * Writes all of `bytes` at `offset`. Writes may be in flight together; one that overlaps
    * an earlier one still in flight waits for it, so they land in the order called. The
    * leaves the bytes fill are hashed as they are written (see PartialContent), so `verify`
-   * reads back only what it was not shown.
+   * reads back only what it was not shown. `bytes` must not change until the returned
+   * promise settles: what is hashed and what is written are the same bytes.
    */
   write(offset: number, bytes: Uint8Array): Promise<void> {
     return this.#content.write(offset, bytes);
