@@ -143,6 +143,7 @@ async function main(): Promise<void> {
   }).catch((e: unknown) => {
     rsyncBig.stop();
     rsyncSmall.stop();
+    if (!process.argv.includes("--keep")) rmSync(work, { recursive: true, force: true });
     throw e;
   });
   try {
