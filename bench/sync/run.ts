@@ -29,6 +29,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { writeNoiseFile } from "../../fixtures/noise.ts";
 import { RealizePair } from "./realize-pair.ts";
 import { RsyncDaemon } from "./rsync-daemon.ts";
 
@@ -47,25 +48,6 @@ const FILES = Number(arg("files", "20000"));
 const REPO = resolve(import.meta.dir, "../..");
 
 const work = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), "realize-bench-sync-"));
-
-function randomFile(path: string, size: number, seed: number): void {
-  const fd = openSync(path, "w");
-  const chunk = new Uint8Array(4 * 1024 * 1024);
-  let x = seed >>> 0 || 1;
-  for (let done = 0; done < size; ) {
-    const words = new Uint32Array(chunk.buffer);
-    for (let i = 0; i < words.length; i++) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      words[i] = x >>> 0;
-    }
-    const n = Math.min(chunk.length, size - done);
-    writeSync(fd, chunk, 0, n);
-    done += n;
-  }
-  closeSync(fd);
-}
 
 function scatteredEdits(path: string, size: number): void {
   const fd = openSync(path, "r+");
@@ -118,7 +100,7 @@ async function main(): Promise<void> {
   mkdirSync(bigSrc);
   mkdirSync(smallSrc);
   console.error(`bench: writing ${fmtMB(BIG)} and ${FILES} small files in ${work}`);
-  randomFile(join(bigSrc, "big.bin"), BIG, 42);
+  writeNoiseFile(join(bigSrc, "big.bin"), BIG, 42);
   smallTree(smallSrc, FILES);
   // Second sources with the same content, for the second first-push of (a) and (c).
   const bigSrc2 = join(work, "big-src2");
