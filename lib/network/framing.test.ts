@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { RealizeError } from "../model/errors.ts";
 import { encodeFrame, FrameChannel } from "./framing.ts";
 import { memoryLinkPair } from "./memory-transport.ts";
+import { boundedWait } from "./rpc-test-support.ts";
 
 /** A channel reading whatever is written into a loopback stream, recording what it saw. */
 function reader(maxFrame?: number) {
@@ -123,6 +124,42 @@ describe("frames", () => {
     stream.destroy(new Error("late"));
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(closes).toHaveLength(1);
+  });
+
+  test.each([
+    ["the frame handler", "a 7-byte frame could not be handled: detached ArrayBufferView"],
+    ["the byte meter", "reading frames failed: detached ArrayBufferView"],
+  ])("an exception thrown by %s breaks the channel", async (where, message) => {
+    const [a, b] = memoryLinkPair({ name: "a" }, { name: "b" });
+    const frames: unknown[] = [];
+    const detached = () => {
+      throw new TypeError("detached ArrayBufferView");
+    };
+    let reportClosed: (reason: RealizeError | undefined) => void = () => {};
+    const closed = new Promise<RealizeError | undefined>((resolve) => {
+      reportClosed = resolve;
+    });
+    const receiver = new FrameChannel(
+      b.stream,
+      {
+        frame: (value) => {
+          if (value === "poison") detached();
+          frames.push(value);
+        },
+        closed: reportClosed,
+      },
+      { meter: { read: where === "the byte meter" ? detached : undefined } },
+    );
+    const sender = new FrameChannel(a.stream, { frame() {}, closed() {} });
+    sender.send(where === "the byte meter" ? "first" : "poison");
+    sender.send("after");
+    const reason = await boundedWait(closed, "the channel to report why it closed");
+    expect(reason?.code).toBe("protocol");
+    expect(reason?.message).toBe(message);
+    expect(reason?.cause).toBeInstanceOf(TypeError);
+    expect(receiver.open).toBe(false);
+    expect(b.stream.destroyed).toBe(true);
+    expect(frames).toEqual([]);
   });
 
   test("sending a value over the limit throws and writes nothing", () => {

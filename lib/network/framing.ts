@@ -9,8 +9,13 @@ export { CBOR_OPTIONS, DEFAULT_MAX_FRAME, encodeFrame } from "./frame-encoding.t
  * Frames on a byte stream (frame-encoding.ts says how a value becomes one). The reader
  * refuses a length above the maximum before allocating anything, and treats EOF in the
  * middle of a frame, bytes that are not exactly one CBOR value, or a zero length as a
- * broken connection: it destroys the stream and reports why, once.
+ * broken connection: it destroys the stream and reports why, once. So does an exception
+ * thrown while a frame is handled, so that nothing waits on a connection nobody reads.
  */
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
 
 /** Byte counting hooks, called for every byte read from and written to the stream. */
 export interface ByteMeter {
@@ -20,7 +25,10 @@ export interface ByteMeter {
 
 /** What a FrameChannel does with what it reads. */
 export interface FrameHandlers {
-  /** One decoded CBOR value, in order. Not validated: that is the wire layer's job. */
+  /**
+   * One decoded CBOR value, in order. Not validated: that is the wire layer's job. If it
+   * throws, the channel breaks with a "protocol" reason (reported through `closed`).
+   */
   frame(value: unknown): void;
   /**
    * The stream is gone; called exactly once. `reason` says why when it broke (bad frame,
@@ -51,7 +59,15 @@ export class FrameChannel {
     private readonly options: FrameOptions = {},
   ) {
     this.maxFrame = options.maxFrame ?? DEFAULT_MAX_FRAME;
-    stream.on("data", (chunk: Buffer) => this.receive(chunk));
+    stream.on("data", (chunk: Buffer) => {
+      try {
+        this.receive(chunk);
+      } catch (error) {
+        this.fail(
+          new RealizeError("protocol", `reading frames failed: ${reasonOf(error)}`, {}, error),
+        );
+      }
+    });
     stream.on("end", () => this.eof());
     stream.on("error", (error: Error) =>
       this.fail(new RealizeError("unreachable", `connection failed: ${error.message}`, {}, error)),
@@ -173,15 +189,29 @@ export class FrameChannel {
       try {
         value = this.decoder.decode(body);
       } catch (error) {
-        const why = error instanceof Error ? error.message : String(error);
         this.fail(
-          new RealizeError("protocol", `undecodable CBOR in a ${length}-byte frame: ${why}`, {
-            size: length,
-          }),
+          new RealizeError(
+            "protocol",
+            `undecodable CBOR in a ${length}-byte frame: ${reasonOf(error)}`,
+            { size: length },
+            error,
+          ),
         );
         return;
       }
-      this.handlers.frame(value);
+      try {
+        this.handlers.frame(value);
+      } catch (error) {
+        this.fail(
+          new RealizeError(
+            "protocol",
+            `a ${length}-byte frame could not be handled: ${reasonOf(error)}`,
+            { size: length },
+            error,
+          ),
+        );
+        return;
+      }
     }
   }
 

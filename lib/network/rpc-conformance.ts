@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { isRealizeError, RealizeError } from "../model/errors.ts";
 import { Hash } from "../model/hash.ts";
+import { callMethod } from "./method.ts";
 import { RpcConnection } from "./rpc-connection.ts";
 import {
+  boundedWait,
   type LinkHarness,
   testMethods as m,
   startTestBed,
@@ -247,6 +249,30 @@ export function rpcConformance(harness: LinkHarness): void {
       while (bed.probe.aborts.length === 0) await settle(1);
       const { client: good } = await bed.connect();
       expect(await good.call(m.echo, { text: "fine" })).toBe("fine");
+    });
+
+    test("an exception while handling a reply fails that connection's requests, not others'", async () => {
+      const { connect, probe } = await start();
+      const { client, server } = await connect();
+      const { client: other } = await connect();
+      const brittle = callMethod(m.echo.name, {
+        args: m.echo.args,
+        result: {
+          decode() {
+            throw new TypeError("detached ArrayBufferView");
+          },
+          encode: (value: string) => value,
+        },
+      });
+      const hanging = client.call(m.hang, {});
+      while (probe.calls === 0) await settle(1);
+      const error = await boundedWait(rejection(client.call(brittle, { text: "x" })), "the call");
+      expect(error.code).toBe("protocol");
+      expect(error.message).toContain(`from peer ${client.peer} at ${client.address}`);
+      expect(error.message).toEndWith("could not be handled: detached ArrayBufferView");
+      expect((await boundedWait(rejection(hanging), "the other call")).code).toBe("protocol");
+      expect((await boundedWait(server.closed, "the peer's side to close"))?.code).toBe("protocol");
+      expect(await other.call(m.echo, { text: "fine" })).toBe("fine");
     });
 
     test("byte counters see both directions", async () => {

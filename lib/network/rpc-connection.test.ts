@@ -3,8 +3,15 @@ import { isRealizeError, RealizeError } from "../model/errors.ts";
 import { capturingLogger } from "../model/logger.ts";
 import { FrameChannel } from "./framing.ts";
 import { memoryLinkPair } from "./memory-transport.ts";
+import { callMethod } from "./method.ts";
 import { RpcConnection } from "./rpc-connection.ts";
-import { AsyncQueue, testMethods as m, TestProbe, testService } from "./rpc-test-support.ts";
+import {
+  AsyncQueue,
+  boundedWait,
+  testMethods as m,
+  TestProbe,
+  testService,
+} from "./rpc-test-support.ts";
 import { Service } from "./service.ts";
 
 const HELLO = { t: "hello", protocol: "realize", version: 1 };
@@ -168,6 +175,39 @@ describe("one RPC connection", () => {
     expect(error.code).toBe("protocol");
     expect(error.message).toMatch(/^malformed result of test\.echo: /);
     expect(connection.open).toBe(false);
+  });
+
+  test("an exception while handling a reply fails every call and stream on the connection", async () => {
+    const { connection, raw, received, log } = facingRawPeer();
+    const brittle = callMethod("test.brittle", {
+      args: m.echo.args,
+      result: {
+        decode() {
+          throw new TypeError("detached ArrayBufferView");
+        },
+        encode: (value: string) => value,
+      },
+    });
+    raw.send(HELLO);
+    const call = connection.call(brittle, { text: "x" });
+    const stream = connection.stream(m.endless, {});
+    expect(await received.next()).toMatchObject({ t: "hello" });
+    expect(await received.next()).toMatchObject({ t: "req", id: 1 });
+    expect(await received.next()).toMatchObject({ t: "req", id: 2 });
+    raw.send({ t: "res", id: 1, ok: "answer" });
+    const message =
+      'a "res" message from peer mallory at memory could not be handled: detached ArrayBufferView';
+    for (const pending of [call, stream.next()]) {
+      const error = await boundedWait(rejection(pending), "a request on the broken connection");
+      expect(error.code).toBe("protocol");
+      expect(error.message).toBe(message);
+      expect(error.data).toMatchObject({ peer: "mallory", address: "memory" });
+    }
+    expect((await boundedWait(connection.closed, "the connection to close"))?.message).toBe(
+      message,
+    );
+    expect(await received.next()).toMatchObject({ t: "bye", err: { code: "protocol", message } });
+    expect(log.entries.find((e) => e.level === "error")?.fields.error).toContain("TypeError");
   });
 
   test("a method name is registered once", () => {

@@ -45,8 +45,8 @@ export interface RpcConnectionOptions {
  * RPC over one link, in both directions: the first exchange is a hello naming the
  * protocol version; then each side may call the other's service with many requests in
  * flight. Every frame is validated before it acts on anything; a frame that breaks the
- * protocol closes this connection (with a logged reason and a `bye` telling the peer why)
- * and fails every request in flight on it, and nothing else.
+ * protocol, or whose handling throws, closes this connection (with a logged reason and a
+ * `bye` telling the peer why) and fails every request in flight on it, and nothing else.
  */
 export class RpcConnection {
   readonly peer: string;
@@ -228,14 +228,39 @@ export class RpcConnection {
 
   private receive(value: unknown): void {
     if (this.state === "closed") return;
-    const message = messageFromWire(value);
-    const violation =
-      message instanceof RealizeError
-        ? message
-        : this.state === "hello"
-          ? this.greet(message)
-          : this.dispatch(message);
+    let violation: RealizeError | undefined;
+    try {
+      const message = messageFromWire(value);
+      violation =
+        message instanceof RealizeError
+          ? message
+          : this.state === "hello"
+            ? this.greet(message)
+            : this.dispatch(message);
+    } catch (error) {
+      violation = this.unhandled(value, error);
+    }
     if (violation) this.violation(violation);
+  }
+
+  /**
+   * Acting on a frame threw (a codec or consumer bug, bytes gone from under us): requests
+   * on this connection may never get their answer, so it is closed rather than left hanging.
+   */
+  private unhandled(value: unknown, error: unknown): RealizeError {
+    const why = error instanceof Error ? error.message : String(error);
+    const type = (value as { t?: unknown } | null)?.t;
+    const what = typeof type === "string" ? `a "${type.slice(0, 32)}" message` : "a message";
+    this.logger.log("error", "handling a message failed", {
+      ...this.fields(undefined),
+      error: error instanceof Error ? (error.stack ?? why) : why,
+    });
+    return new RealizeError(
+      "protocol",
+      `${what} from peer ${this.peer} at ${this.address} could not be handled: ${why}`,
+      { peer: this.peer, address: this.address },
+      error,
+    );
   }
 
   /** Acts on a message of the open connection; returns the violation it is, if any. */

@@ -163,6 +163,18 @@ export function testService(probe: TestProbe): Service {
     });
 }
 
+/**
+ * `promise`'s outcome, or a failure naming `what` when it has not settled within 5 s: a
+ * test of something that used to hang fails instead of stalling the suite.
+ */
+export function boundedWait<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const fallback = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still waiting after 5 s: ${what}`)), 5000);
+  });
+  return Promise.race([promise, fallback]).finally(() => clearTimeout(timer));
+}
+
 /** A queue of values pushed by callbacks and awaited one by one. */
 export class AsyncQueue<T> {
   private readonly items: T[] = [];
