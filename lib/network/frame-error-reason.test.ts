@@ -4,10 +4,10 @@ import type { RealizeError } from "../model/errors.ts";
 import { frameErrorReason } from "./frame-error-reason.ts";
 import { FrameChannel } from "./framing.ts";
 import { memoryLinkPair } from "./memory-transport.ts";
-import { RpcConnection } from "./rpc-connection.ts";
+import { PROTOCOL_VERSION, RpcConnection } from "./rpc-connection.ts";
 import { TestProbe, testMethods, testService } from "./rpc-test-support.ts";
 
-const HELLO = { t: "hello", protocol: "realize", version: 1 };
+const HELLO = { t: "hello", protocol: "realize", version: PROTOCOL_VERSION };
 
 function header(length: number): Buffer {
   const bytes = Buffer.alloc(4);

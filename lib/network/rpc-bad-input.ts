@@ -3,7 +3,7 @@ import { Decoder, Encoder } from "cbor-x";
 import fc from "fast-check";
 import type { RealizeError } from "../model/errors.ts";
 import { CBOR_OPTIONS, encodeFrame } from "./framing.ts";
-import type { RpcConnection } from "./rpc-connection.ts";
+import { PROTOCOL_VERSION, type RpcConnection } from "./rpc-connection.ts";
 import {
   type LinkHarness,
   testMethods as m,
@@ -32,7 +32,7 @@ export interface BadInputRuns {
 const MAX_FRAME = 64 * 1024;
 const decoder = new Decoder(CBOR_OPTIONS);
 const encoder = new Encoder(CBOR_OPTIONS);
-const HELLO = encodeFrame({ t: "hello", protocol: "realize", version: 1 });
+const HELLO = encodeFrame({ t: "hello", protocol: "realize", version: PROTOCOL_VERSION });
 
 function header(length: number): Uint8Array {
   const bytes = Buffer.alloc(4);
@@ -71,7 +71,7 @@ const anyValue = fc.anything({
 const id = fc.nat({ max: 1000 });
 /** Well-formed messages of every kind, as they would be on the wire. */
 const validMessage = fc.oneof(
-  fc.constant({ t: "hello", protocol: "realize", version: 1 }),
+  fc.constant({ t: "hello", protocol: "realize", version: PROTOCOL_VERSION }),
   fc.record({
     t: fc.constant("req"),
     id,

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { isRealizeError, RealizeError } from "../model/errors.ts";
 import { Hash } from "../model/hash.ts";
 import { callMethod } from "./method.ts";
-import { RpcConnection } from "./rpc-connection.ts";
+import { PROTOCOL_VERSION, RpcConnection } from "./rpc-connection.ts";
 import {
   boundedWait,
   type LinkHarness,
@@ -207,16 +207,25 @@ export function rpcConformance(harness: LinkHarness): void {
       client.close();
     });
 
-    test("peers of another protocol version are refused, naming both versions", async () => {
+    test.each([
+      ["version 1, before readSmall answered hashes", 1],
+      ["a newer version", PROTOCOL_VERSION + 1],
+    ])("a peer of %s is refused, both sides naming both versions", async (_, old) => {
+      expect(old).not.toBe(PROTOCOL_VERSION);
       const bed = await start();
       const link = await bed.endpoint.dial();
-      const client = new RpcConnection(link, { version: 99, logger: bed.clientLog });
+      const client = new RpcConnection(link, { version: old, logger: bed.clientLog });
       const server = await bed.accepted.next();
       const [ours, theirs] = await Promise.all([rejection(client.ready), rejection(server.ready)]);
       expect(ours.code).toBe("version_mismatch");
-      expect(ours.data).toMatchObject({ ours: 99, theirs: 1 });
+      expect(ours.data).toMatchObject({ ours: old, theirs: PROTOCOL_VERSION });
       expect(theirs.code).toBe("version_mismatch");
-      expect(theirs.data).toMatchObject({ ours: 1, theirs: 99 });
+      expect(theirs.data).toMatchObject({ ours: PROTOCOL_VERSION, theirs: old });
+      expect(theirs.message).toBe(
+        `peer alpha speaks protocol version ${old}, this peer speaks version ${PROTOCOL_VERSION}`,
+      );
+      expect(ours.message).toContain(`version ${old}`);
+      expect(ours.message).toContain(`version ${PROTOCOL_VERSION}`);
       expect((await rejection(client.call(m.echo, { text: "x" }))).code).toBe("version_mismatch");
       const { client: good } = await bed.connect();
       expect(await good.call(m.echo, { text: "fine" })).toBe("fine");

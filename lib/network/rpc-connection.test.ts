@@ -4,7 +4,7 @@ import { capturingLogger } from "../model/logger.ts";
 import { FrameChannel } from "./framing.ts";
 import { memoryLinkPair } from "./memory-transport.ts";
 import { callMethod } from "./method.ts";
-import { RpcConnection } from "./rpc-connection.ts";
+import { PROTOCOL_VERSION, RpcConnection } from "./rpc-connection.ts";
 import {
   AsyncQueue,
   boundedWait,
@@ -14,7 +14,7 @@ import {
 } from "./rpc-test-support.ts";
 import { Service } from "./service.ts";
 
-const HELLO = { t: "hello", protocol: "realize", version: 1 };
+const HELLO = { t: "hello", protocol: "realize", version: PROTOCOL_VERSION };
 
 async function rejection(promise: Promise<unknown>): Promise<RealizeError> {
   try {

@@ -15,8 +15,12 @@ import {
 import type { Service } from "./service.ts";
 import { type Message, messageFromWire, messageToWire, PROTOCOL_NAME } from "./wire.ts";
 
-/** The protocol version this build speaks; peers must speak the same one. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * The protocol version this build speaks; peers must speak the same one. Bump it with any
+ * change to a message or method a peer of the previous version would read wrongly.
+ * 2: sync.readSmall answers may carry a hash; sync.signature and sync.delta take ranges.
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** Tuning and collaborators of a connection. */
 export interface RpcConnectionOptions {
