@@ -17,6 +17,7 @@ import {
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { writeNoiseFile } from "../fixtures/noise.ts";
 
 const REPO = resolve(import.meta.dir, "..");
 const REALIZE = join(REPO, "bin", "realize");
@@ -53,23 +54,6 @@ function freePort(): Promise<number> {
   });
 }
 
-/** A reproducible pseudo-random file (xorshift), so the demo needs no big fixture in git. */
-function bigFile(path: string, size: number): void {
-  const fd = openSync(path, "w");
-  const words = new Uint32Array(1024 * 1024);
-  let x = 2463534242;
-  for (let done = 0; done < size; done += words.byteLength) {
-    for (let i = 0; i < words.length; i++) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      words[i] = x >>> 0;
-    }
-    writeSync(fd, new Uint8Array(words.buffer), 0, Math.min(words.byteLength, size - done));
-  }
-  closeSync(fd);
-}
-
 const peer = (name: string): Peer => ({
   name,
   home: join(work, name, "home"),
@@ -85,7 +69,7 @@ try {
     recursive: true,
     verbatimSymlinks: true,
   });
-  bigFile(join(alice.root, "video.bin"), BIG);
+  writeNoiseFile(join(alice.root, "video.bin"), BIG, 1);
   const [alicePort, bobPort] = [await freePort(), await freePort()];
 
   console.log(`realize demo in ${work}: alice pushes her files to bob, then pulls bob's edit back`);

@@ -1,24 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
+import { noise } from "../../fixtures/noise.ts";
 import { DeltaEncoder, encodeDelta } from "./delta.ts";
 import { type DeltaOp, MAX_LITERAL } from "./delta-op.ts";
 import { applyDelta } from "./patch.ts";
 import { computeSignature, type Signature, SignatureBuilder } from "./signature.ts";
 
 const BS = 512;
-
-/** Deterministic pseudo-random bytes (xorshift), so big inputs cost no fast-check shrinking. */
-function noise(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed | 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 255;
-  }
-  return out;
-}
 
 function concat(...parts: Uint8Array[]): Uint8Array {
   return new Uint8Array(Buffer.concat(parts));

@@ -2,11 +2,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { diskTree, partialsUnder } from "../../fixtures/disk-tree.ts";
+import { noise } from "../../fixtures/noise.ts";
 import { linkPeers, type TestPeer, TestPeers, waitFor } from "../../fixtures/peers.ts";
 import { putFile } from "../../fixtures/put-file.ts";
 import type { CliRun } from "../../fixtures/realize-cli.ts";
 import { TransferPair } from "../../fixtures/transfer-pair.ts";
-import { MiB, noise } from "../../lib/logic/sync/test-trees.ts";
+import { MiB } from "../../lib/logic/sync/test-trees.ts";
 
 /**
  * The exit codes of push and pull (CLI.md "Exit codes") on real processes: 0 done, 1 the

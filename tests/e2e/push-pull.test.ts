@@ -13,10 +13,11 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { diskTree } from "../../fixtures/disk-tree.ts";
+import { noise } from "../../fixtures/noise.ts";
 import { TestPeers } from "../../fixtures/peers.ts";
 import { putFile, setMtimeNs } from "../../fixtures/put-file.ts";
 import { TransferPair } from "../../fixtures/transfer-pair.ts";
-import { MiB, noise } from "../../lib/logic/sync/test-trees.ts";
+import { MiB } from "../../lib/logic/sync/test-trees.ts";
 
 /**
  * push and pull between two real `realize serve` processes over loopback TLS (CLI.md): what

@@ -12,11 +12,12 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { diskTree, partialsUnder } from "../../fixtures/disk-tree.ts";
+import { noise } from "../../fixtures/noise.ts";
 import { linkPeers, type TestPeer, TestPeers, waitFor } from "../../fixtures/peers.ts";
 import { putFile } from "../../fixtures/put-file.ts";
 import { TornWatch } from "../../fixtures/torn-watch.ts";
 import { TransferPair } from "../../fixtures/transfer-pair.ts";
-import { MiB, noise } from "../../lib/logic/sync/test-trees.ts";
+import { MiB } from "../../lib/logic/sync/test-trees.ts";
 
 /**
  * What push and pull promise when things go wrong (CLI.md "Files on disk", DESIGN.md

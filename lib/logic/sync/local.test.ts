@@ -14,13 +14,13 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { noise } from "../../../fixtures/noise.ts";
 import { hashBytes } from "../../hash/index.ts";
 import { ArenaPath } from "../../model/arena-path.ts";
 import { IndexDb, RACY_WINDOW_NS } from "../../storage/index-db.ts";
 import { RealRoot } from "../../storage/real-root.ts";
 import { LocalDestination } from "./local-destination.ts";
 import { LocalSource } from "./local-source.ts";
-import { noise } from "./test-trees.ts";
 import { runTransfer } from "./transfer.ts";
 
 /**

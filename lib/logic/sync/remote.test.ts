@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import * as v from "valibot";
+import { noise } from "../../../fixtures/noise.ts";
 import type { DeltaOp } from "../../delta/delta-op.ts";
 import type { Signature } from "../../delta/signature.ts";
 import { ArenaPath } from "../../model/arena-path.ts";
@@ -19,7 +20,7 @@ import { type EndpointResolver, registerSyncService } from "./peer-service.ts";
 import type { PeerSessions } from "./peer-sessions.ts";
 import { RemoteDestination } from "./remote-destination.ts";
 import { RemoteSource } from "./remote-source.ts";
-import { MiB, noise, sampleTree, shape, transfer } from "./test-trees.ts";
+import { MiB, sampleTree, shape, transfer } from "./test-trees.ts";
 
 interface Pair {
   client: RpcConnection;

@@ -1,3 +1,4 @@
+import { noise } from "../../../fixtures/noise.ts";
 import type { TransferSummary } from "../../model/transfer.ts";
 import type { TreeDestination, TreeSource } from "./endpoints.ts";
 import { MemoryTree } from "./memory-tree.ts";
@@ -6,19 +7,6 @@ import { runTransfer, type TransferOptions } from "./transfer.ts";
 /** Trees and helpers shared by the transfer tests (engine alone, and through the protocol). */
 
 export const MiB = 1024 * 1024;
-
-/** Deterministic pseudo-random bytes (xorshift32), so failures reproduce. */
-export function noise(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed | 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 /** A tree with directories, an empty directory, symlinks, small, empty and large files. */
 export function sampleTree(): MemoryTree {

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import { noise } from "../../../fixtures/noise.ts";
 import { ArenaPath } from "../../model/arena-path.ts";
 import { MemoryTree } from "./memory-tree.ts";
-import { MiB, noise, sampleTree, shape, transfer } from "./test-trees.ts";
+import { MiB, sampleTree, shape, transfer } from "./test-trees.ts";
 
 const contentBytes = (tree: MemoryTree) =>
   tree.snapshot().reduce((sum, e) => sum + (e.kind === "file" ? e.size : 0), 0);
