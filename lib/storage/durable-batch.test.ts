@@ -1,24 +1,19 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type FileHash, MerkleHasher } from "../hash/index.ts";
 import { ArenaPath } from "../model/arena-path.ts";
 import { DurableBatch, type FlushMode } from "./durable-batch.ts";
 import { PartialFile } from "./partial-file.ts";
 import { RealRoot } from "./real-root.ts";
-import { type TempRoot, tempRoot, writeTree } from "./test-support.ts";
+import { smallDiskEachTest, tempRootEachTest, writeTree } from "./test-support.ts";
 import { walkArena } from "./walk.ts";
 
 const p = (text: string) => ArenaPath.parse(text);
 const hashOf = (data: Uint8Array): FileHash => new MerkleHasher().update(data).digest();
 const bytes = (text: string) => new TextEncoder().encode(text);
 
-let t: TempRoot;
-beforeEach(async () => {
-  t = await tempRoot();
-});
-afterEach(() => t.cleanup());
+const t = tempRootEachTest();
 
 function queue(batch: DurableBatch, path: string, data: Uint8Array, claimed = data) {
   const meta = { mtimeNs: 1_600_000_000_000_000_001n, mode: 0o750 };
@@ -142,33 +137,20 @@ test("a batch killed at any instant leaves each file old or new, never mixed", a
 });
 
 describe("DurableBatch on a full disk", () => {
-  let mnt = "";
-  let mounted = false;
-  beforeEach(async () => {
-    mnt = await mkdtemp(join(tmpdir(), "realize-tmpfs-"));
-    mounted = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt]).exitCode === 0;
-  });
-  afterEach(async () => {
-    if (mounted && Bun.spawnSync(["umount", mnt]).exitCode !== 0)
-      Bun.spawnSync(["umount", "-l", mnt]);
-    await rm(mnt, { recursive: true, force: true });
-  });
+  const disk = smallDiskEachTest();
 
   // Needs root to mount a 1 MiB tmpfs; as another user the test says so and checks nothing.
   test("a file that does not fit is disk_full by name, its partial removed; the others land", async () => {
-    if (!mounted) {
-      console.warn("skipped: cannot mount a small tmpfs (needs root)");
-      return;
-    }
-    const batch = new DurableBatch(new RealRoot(mnt));
+    if (disk.unavailable()) return;
+    const batch = new DurableBatch(new RealRoot(disk.dir));
     const big = new Uint8Array(2 * 1024 * 1024).fill(7);
     const meta = { mtimeNs: 1n, mode: 0o644 };
     batch.add({ target: p("big.bin"), data: big, expected: hashOf(big), meta });
     batch.add({ target: p("small"), data: bytes("fits"), expected: hashOf(bytes("fits")), meta });
     const [bigResult, smallResult] = await batch.commit();
     expect(bigResult?.error?.code).toBe("disk_full");
-    expect(bigResult?.error?.message).toContain(join(mnt, "big.bin"));
+    expect(bigResult?.error?.message).toContain(join(disk.dir, "big.bin"));
     expect(smallResult?.error).toBeUndefined();
-    expect(await readdir(mnt)).toEqual(["small"]);
+    expect(await readdir(disk.dir)).toEqual(["small"]);
   });
 });

@@ -1,15 +1,11 @@
-import { afterEach, beforeEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { open, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { MerkleHasher } from "../hash/index.ts";
 import { hashOpenFile } from "./hash-open-file.ts";
-import { type TempRoot, tempRoot } from "./test-support.ts";
+import { tempRootEachTest } from "./test-support.ts";
 
-let t: TempRoot;
-beforeEach(async () => {
-  t = await tempRoot();
-});
-afterEach(() => t.cleanup());
+const t = tempRootEachTest();
 
 test.each([
   ["empty", 0],

@@ -1,24 +1,13 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import {
-  link,
-  lstat,
-  mkdir,
-  mkdtemp,
-  readdir,
-  readFile,
-  rm,
-  stat,
-  writeFile,
-} from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { link, lstat, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type FileHash, LEAF_SIZE, MerkleHasher } from "../hash/index.ts";
 import { ArenaPath } from "../model/arena-path.ts";
-import { RealizeError } from "../model/errors.ts";
+import type { RealizeError } from "../model/errors.ts";
 import { PartialFile } from "./partial-file.ts";
 import { RealRoot } from "./real-root.ts";
 import { versionBytes } from "./test-crash-writer.ts";
-import { type TempRoot, tempRoot, writeTree } from "./test-support.ts";
+import { refusal, smallDiskEachTest, tempRootEachTest, writeTree } from "./test-support.ts";
 import { walkArena } from "./walk.ts";
 
 const p = (text: string) => ArenaPath.parse(text);
@@ -32,27 +21,13 @@ function content(size: number, seed = 1): Uint8Array<ArrayBuffer> {
   return data;
 }
 
-async function refusal(promise: Promise<unknown>): Promise<RealizeError> {
-  try {
-    await promise;
-  } catch (e) {
-    expect(e).toBeInstanceOf(RealizeError);
-    return e as RealizeError;
-  }
-  throw new Error("expected a refusal");
-}
-
 async function receive(root: RealRoot, path: string, data: Uint8Array, meta = META) {
   const partial = await PartialFile.open(root, p(path));
   await partial.write(0, data);
   return partial.commit(hashOf(data), meta);
 }
 
-let t: TempRoot;
-beforeEach(async () => {
-  t = await tempRoot();
-});
-afterEach(() => t.cleanup());
+const t = tempRootEachTest();
 
 describe("PartialFile commit", () => {
   test.each([
@@ -351,25 +326,12 @@ describe("PartialFile resume", () => {
 });
 
 describe("PartialFile on a full disk", () => {
-  let mnt = "";
-  let mounted = false;
-  beforeEach(async () => {
-    mnt = await mkdtemp(join(tmpdir(), "realize-tmpfs-"));
-    mounted = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt]).exitCode === 0;
-  });
-  afterEach(async () => {
-    if (mounted && Bun.spawnSync(["umount", mnt]).exitCode !== 0)
-      Bun.spawnSync(["umount", "-l", mnt]);
-    await rm(mnt, { recursive: true, force: true });
-  });
+  const disk = smallDiskEachTest();
 
   // Needs root to mount a 1 MiB tmpfs; as another user the test says so and checks nothing.
   test("ENOSPC removes the partial at once and names the file", async () => {
-    if (!mounted) {
-      console.warn("skipped: cannot mount a small tmpfs (needs root)");
-      return;
-    }
-    const root = new RealRoot(mnt);
+    if (disk.unavailable()) return;
+    const root = new RealRoot(disk.dir);
     const partial = await PartialFile.open(root, p("big.bin"));
     const e = await refusal(
       (async () => {
@@ -379,19 +341,16 @@ describe("PartialFile on a full disk", () => {
       })(),
     );
     expect(e.code).toBe("disk_full");
-    expect(e.message).toContain(join(mnt, "big.bin"));
+    expect(e.message).toContain(join(disk.dir, "big.bin"));
     expect(e.message).toContain("partial file was removed");
-    expect(await readdir(mnt)).toEqual([]);
+    expect(await readdir(disk.dir)).toEqual([]);
     await receive(root, "small", content(1000));
-    expect(await readdir(mnt)).toEqual(["small"]);
+    expect(await readdir(disk.dir)).toEqual(["small"]);
   });
 
   test("writes that come after the disk filled fail as disk_full too, not as a closed file", async () => {
-    if (!mounted) {
-      console.warn("skipped: cannot mount a small tmpfs (needs root)");
-      return;
-    }
-    const partial = await PartialFile.open(new RealRoot(mnt), p("big.bin"));
+    if (disk.unavailable()) return;
+    const partial = await PartialFile.open(new RealRoot(disk.dir), p("big.bin"));
     const first = await refusal(
       (async () => {
         for (let at = 0; at < 4 * 1024 * 1024; at += LEAF_SIZE) {
@@ -403,7 +362,7 @@ describe("PartialFile on a full disk", () => {
     expect(later.code).toBe("disk_full");
     expect(later.message).toBe(first.message);
     expect((await refusal(partial.truncate(10))).code).toBe("disk_full");
-    expect(await readdir(mnt)).toEqual([]);
+    expect(await readdir(disk.dir)).toEqual([]);
   });
 });
 

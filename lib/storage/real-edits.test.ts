@@ -1,31 +1,18 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { beforeEach, describe, expect, test } from "bun:test";
 import { lstat, readdir, readFile, readlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ArenaPath } from "../model/arena-path.ts";
-import { RealizeError } from "../model/errors.ts";
 import { RealEdits } from "./real-edits.ts";
-import { type TempRoot, tempRoot, writeTree } from "./test-support.ts";
+import { refusal, tempRootEachTest, writeTree } from "./test-support.ts";
 import { walkArena } from "./walk.ts";
 
 const p = (text: string) => ArenaPath.parse(text);
 
-async function refusal(promise: Promise<unknown>): Promise<RealizeError> {
-  try {
-    await promise;
-  } catch (e) {
-    expect(e).toBeInstanceOf(RealizeError);
-    return e as RealizeError;
-  }
-  throw new Error("expected a refusal");
-}
-
-let t: TempRoot;
+const t = tempRootEachTest();
 let edits: RealEdits;
-beforeEach(async () => {
-  t = await tempRoot();
+beforeEach(() => {
   edits = new RealEdits(t.root);
 });
-afterEach(() => t.cleanup());
 
 describe("makeDir", () => {
   test("creates empty directories, nested, with odd names", async () => {

@@ -1,28 +1,13 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ArenaPath } from "../model/arena-path.ts";
-import { RealizeError } from "../model/errors.ts";
 import { RealRoot } from "./real-root.ts";
-import { type TempRoot, tempRoot, writeTree } from "./test-support.ts";
+import { refusal, tempRootEachTest, writeTree } from "./test-support.ts";
 
 const p = (text: string) => ArenaPath.parse(text);
 
-async function refusal(promise: Promise<unknown>): Promise<RealizeError> {
-  try {
-    await promise;
-  } catch (e) {
-    expect(e).toBeInstanceOf(RealizeError);
-    return e as RealizeError;
-  }
-  throw new Error("expected a refusal");
-}
-
-let t: TempRoot;
-beforeEach(async () => {
-  t = await tempRoot();
-});
-afterEach(() => t.cleanup());
+const t = tempRootEachTest();
 
 describe("RealRoot", () => {
   test("open refuses a root that is missing or a file", async () => {

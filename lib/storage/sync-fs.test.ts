@@ -1,14 +1,10 @@
-import { afterEach, beforeEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { closeSync, fstatSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { copyFileRange, flushesMade, syncFilesystem } from "./sync-fs.ts";
-import { type TempRoot, tempRoot } from "./test-support.ts";
+import { tempRootEachTest } from "./test-support.ts";
 
-let t: TempRoot;
-beforeEach(async () => {
-  t = await tempRoot();
-});
-afterEach(() => t.cleanup());
+const t = tempRootEachTest();
 
 test("flushes asked for while one runs share the one that follows it", async () => {
   const fd = openSync(t.dir, "r");

@@ -1,6 +1,8 @@
+import { afterEach, beforeEach, expect } from "bun:test";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { RealizeError } from "../model/errors.ts";
 import { RealRoot } from "./real-root.ts";
 
 /** A temporary arena root for tests, removed by `cleanup`. */
@@ -31,6 +33,81 @@ export async function tempRoot(): Promise<TempRoot> {
       );
     },
   };
+}
+
+/**
+ * Gives each test of the calling file (or describe block) a fresh `tempRoot()` and removes
+ * it after the test. The returned object shows the current test's root, so read it inside
+ * tests and hooks (hooks registered after this call see it already made).
+ */
+export function tempRootEachTest(): Omit<TempRoot, "cleanup"> {
+  let current: TempRoot | undefined;
+  const now = (): TempRoot => {
+    if (!current) throw new Error("tempRootEachTest: the root exists only while a test runs");
+    return current;
+  };
+  beforeEach(async () => {
+    current = await tempRoot();
+  });
+  afterEach(async () => {
+    await current?.cleanup();
+    current = undefined;
+  });
+  return {
+    get root() {
+      return now().root;
+    },
+    get dir() {
+      return now().dir;
+    },
+    get outside() {
+      return now().outside;
+    },
+  };
+}
+
+/** A 1 MiB tmpfs, mounted afresh for each test by `smallDiskEachTest`. */
+export interface SmallDisk {
+  /** Where it is mounted (an empty directory when mounting failed). */
+  readonly dir: string;
+  /** True, after warning that the test checks nothing, when it could not be mounted (needs root). */
+  unavailable(): boolean;
+}
+
+/** Mounts a 1 MiB tmpfs before each test of the calling describe block (to fill a disk) and unmounts and removes it after. */
+export function smallDiskEachTest(): SmallDisk {
+  let dir = "";
+  let mounted = false;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "realize-tmpfs-"));
+    mounted = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir]).exitCode === 0;
+  });
+  afterEach(async () => {
+    if (mounted && Bun.spawnSync(["umount", dir]).exitCode !== 0) {
+      Bun.spawnSync(["umount", "-l", dir]);
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    get dir() {
+      return dir;
+    },
+    unavailable() {
+      if (!mounted) console.warn("skipped: cannot mount a small tmpfs (needs root)");
+      return !mounted;
+    },
+  };
+}
+
+/** Awaits `promise`, expects it to reject with a RealizeError and returns that error. */
+export async function refusal(promise: Promise<unknown>): Promise<RealizeError> {
+  try {
+    await promise;
+  } catch (e) {
+    expect(e).toBeInstanceOf(RealizeError);
+    return e as RealizeError;
+  }
+  throw new Error("expected a refusal");
 }
 
 /**

@@ -1,19 +1,15 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { chmod, mkdir, utimes, writeFile } from "node:fs/promises";
+import { describe, expect, test } from "bun:test";
+import { chmod, mkdir, rm, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ArenaPath } from "../model/arena-path.ts";
 import { RealizeError } from "../model/errors.ts";
 import { IgnoreRules } from "./ignore-rules.ts";
-import { type TempRoot, tempRoot, writeTree } from "./test-support.ts";
+import { tempRootEachTest, writeTree } from "./test-support.ts";
 import { walkArena } from "./walk.ts";
 
 const p = (text: string) => ArenaPath.parse(text);
 
-let t: TempRoot;
-beforeEach(async () => {
-  t = await tempRoot();
-});
-afterEach(() => t.cleanup());
+const t = tempRootEachTest();
 
 async function listed(options: Parameters<typeof walkArena>[1] = {}): Promise<string[]> {
   const result = await walkArena(t.root, options);
@@ -211,7 +207,7 @@ describe("walkArena", () => {
   });
 
   test("a missing root throws", async () => {
-    await t.cleanup();
+    await rm(t.dir, { recursive: true });
     await expect(walkArena(t.root)).rejects.toThrow();
   });
 });
