@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { isRealizeError, RealizeError } from "../model/errors.ts";
+import { rejection } from "../../fixtures/rejection.ts";
+import { RealizeError } from "../model/errors.ts";
 import { Hash } from "../model/hash.ts";
 import { callMethod } from "./method.ts";
 import { PROTOCOL_VERSION, RpcConnection } from "./rpc-connection.ts";
@@ -19,16 +20,6 @@ import {
 /** Lets other tasks run: timers and I/O callbacks of the current turn included. */
 async function settle(turns = 5): Promise<void> {
   for (let i = 0; i < turns; i++) await new Promise((resolve) => setTimeout(resolve, 1));
-}
-
-async function rejection(promise: Promise<unknown>): Promise<RealizeError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isRealizeError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
 }
 
 /** Registers the conformance tests for `harness`. */

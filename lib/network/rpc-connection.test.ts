@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { isRealizeError, RealizeError } from "../model/errors.ts";
+import { rejection } from "../../fixtures/rejection.ts";
+import { RealizeError } from "../model/errors.ts";
 import { capturingLogger } from "../model/logger.ts";
 import { FrameChannel } from "./framing.ts";
 import { memoryLinkPair } from "./memory-transport.ts";
@@ -15,16 +16,6 @@ import {
 import { Service } from "./service.ts";
 
 const HELLO = { t: "hello", protocol: "realize", version: PROTOCOL_VERSION };
-
-async function rejection(promise: Promise<unknown>): Promise<RealizeError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isRealizeError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
-}
 
 /** A connection under test facing a hand-driven peer that reads and writes raw frames. */
 function facingRawPeer(options: ConstructorParameters<typeof RpcConnection>[1] = {}) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import * as net from "node:net";
 import * as tls from "node:tls";
-import { isRealizeError, type RealizeError } from "../model/errors.ts";
+import { rejection } from "../../fixtures/rejection.ts";
 import { capturingLogger } from "../model/logger.ts";
 import { selfSignedCertificatePem } from "./certificate.ts";
 import { encodeFrame } from "./framing.ts";
@@ -23,16 +23,6 @@ const refusedCodes: string[] = [];
 let household = [alpha.pinned];
 let listener: TlsListener;
 let betaAt: DialTarget;
-
-async function rejection(promise: Promise<unknown>): Promise<RealizeError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isRealizeError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
-}
 
 function refusals() {
   return log.entries.filter(

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RealizeError } from "../model/errors.ts";
+import { rejection } from "../../fixtures/rejection.ts";
 import type { Link } from "./link.ts";
 import { LOCAL_PEER, unixDial, unixListen } from "./unix-link.ts";
 
@@ -12,16 +12,6 @@ const scratch = () => {
   dir = mkdtempSync(join(tmpdir(), "realize-unix-"));
   return join(dir, "control.sock");
 };
-
-async function rejection(work: Promise<unknown>): Promise<RealizeError> {
-  try {
-    await work;
-  } catch (error) {
-    if (error instanceof RealizeError) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("UNIX links", () => {
   test("a client reaches the listener; both ends are the local peer; bytes cross", async () => {

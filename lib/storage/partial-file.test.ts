@@ -1,13 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { link, lstat, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { rejection } from "../../fixtures/rejection.ts";
 import { type FileHash, LEAF_SIZE, MerkleHasher } from "../hash/index.ts";
 import { ArenaPath } from "../model/arena-path.ts";
 import type { RealizeError } from "../model/errors.ts";
 import { PartialFile } from "./partial-file.ts";
 import { RealRoot } from "./real-root.ts";
 import { versionBytes } from "./test-crash-writer.ts";
-import { refusal, smallDiskEachTest, tempRootEachTest, writeTree } from "./test-support.ts";
+import { smallDiskEachTest, tempRootEachTest, writeTree } from "./test-support.ts";
 import { walkArena } from "./walk.ts";
 
 const p = (text: string) => ArenaPath.parse(text);
@@ -71,7 +72,7 @@ describe("PartialFile commit", () => {
     await partial.write(0, data);
     await partial.write(LEAF_SIZE + 5, Uint8Array.of(data[LEAF_SIZE + 5]! ^ 1));
     const { hash, size } = hashOf(data);
-    const e = await refusal(partial.commit({ hash, size }, META));
+    const e = await rejection(partial.commit({ hash, size }, META));
     expect(e.code).toBe("hash_mismatch");
     expect(e.message).toContain(join(t.dir, "f.bin"));
     expect(await readFile(join(t.dir, "f.bin"), "utf8")).toBe("old content");
@@ -99,7 +100,7 @@ describe("PartialFile commit", () => {
     const partial = await PartialFile.open(t.root, p("f.bin"));
     await partial.write(0, data);
     await partial.write(LEAF_SIZE, Uint8Array.of(data[LEAF_SIZE]! ^ 1));
-    const e = await refusal(partial.commit(hashOf(data), META));
+    const e = await rejection(partial.commit(hashOf(data), META));
     expect(e.data.kept).toBe(true);
     const again = await PartialFile.open(t.root, p("f.bin"));
     expect(await again.existingLeaves(hashOf(data))).toEqual([true, false]);
@@ -111,7 +112,7 @@ describe("PartialFile commit", () => {
   test("a partial of the wrong size is refused without hashing and removed", async () => {
     const partial = await PartialFile.open(t.root, p("f"));
     await partial.write(0, content(10));
-    const e = await refusal(partial.commit({ ...hashOf(content(11)), leaves: undefined }, META));
+    const e = await rejection(partial.commit({ ...hashOf(content(11)), leaves: undefined }, META));
     expect(e.code).toBe("hash_mismatch");
     expect(e.message).toContain("10 bytes instead of 11");
     expect(await readdir(t.dir)).toEqual([]);
@@ -127,7 +128,7 @@ describe("PartialFile commit", () => {
 
   test("a directory at the target is refused by name; the partial stays", async () => {
     await writeTree(t.dir, { "d/x": "" });
-    const e = await refusal(receive(t.root, "d", content(3)));
+    const e = await rejection(receive(t.root, "d", content(3)));
     expect(e.code).toBe("bad_path");
     expect(e.message).toContain('"d"');
     expect((await readdir(t.dir)).sort()).toEqual([".d.realize-partial", "d"]);
@@ -137,7 +138,7 @@ describe("PartialFile commit", () => {
 describe("PartialFile never writes through a link", () => {
   test("a symlinked parent directory is refused by name and nothing lands outside", async () => {
     await writeTree(t.dir, { out: { link: t.outside } });
-    const e = await refusal(PartialFile.open(t.root, p("out/f")));
+    const e = await rejection(PartialFile.open(t.root, p("out/f")));
     expect(e.code).toBe("bad_path");
     expect(e.message).toContain('"out/f"');
     expect(e.message).toContain('"out" is a symlink');
@@ -146,7 +147,9 @@ describe("PartialFile never writes through a link", () => {
 
   test("a symlink to /etc as a parent is refused", async () => {
     await writeTree(t.dir, { etc: { link: "/etc" } });
-    expect((await refusal(PartialFile.open(t.root, p("etc/realize-test")))).code).toBe("bad_path");
+    expect((await rejection(PartialFile.open(t.root, p("etc/realize-test")))).code).toBe(
+      "bad_path",
+    );
   });
 
   test("a symlink under the partial's name is replaced, its target untouched", async () => {
@@ -174,7 +177,7 @@ describe("PartialFile never writes through a link", () => {
 
   test("a directory under the partial's name is refused", async () => {
     await mkdir(join(t.dir, ".f.realize-partial"));
-    expect((await refusal(PartialFile.open(t.root, p("f")))).code).toBe("bad_path");
+    expect((await rejection(PartialFile.open(t.root, p("f")))).code).toBe("bad_path");
   });
 });
 
@@ -182,7 +185,7 @@ describe("PartialFile has one writer at a time", () => {
   test("a second open of a partial in use is refused by name; once it is closed it opens", async () => {
     const first = await PartialFile.open(t.root, p("dir/f.bin"));
     await first.write(0, content(100));
-    const error = await refusal(PartialFile.open(t.root, p("dir/f.bin")));
+    const error = await rejection(PartialFile.open(t.root, p("dir/f.bin")));
     expect(error.code).toBe("refused");
     expect(error.message).toContain('"dir/f.bin"');
     expect(error.message).toContain("another transfer is receiving");
@@ -333,7 +336,7 @@ describe("PartialFile on a full disk", () => {
     if (disk.unavailable()) return;
     const root = new RealRoot(disk.dir);
     const partial = await PartialFile.open(root, p("big.bin"));
-    const e = await refusal(
+    const e = await rejection(
       (async () => {
         for (let at = 0; at < 4 * 1024 * 1024; at += LEAF_SIZE) {
           await partial.write(at, content(LEAF_SIZE));
@@ -351,17 +354,17 @@ describe("PartialFile on a full disk", () => {
   test("writes that come after the disk filled fail as disk_full too, not as a closed file", async () => {
     if (disk.unavailable()) return;
     const partial = await PartialFile.open(new RealRoot(disk.dir), p("big.bin"));
-    const first = await refusal(
+    const first = await rejection(
       (async () => {
         for (let at = 0; at < 4 * 1024 * 1024; at += LEAF_SIZE) {
           await partial.write(at, content(LEAF_SIZE));
         }
       })(),
     );
-    const later = await refusal(partial.write(0, content(10)));
+    const later = await rejection(partial.write(0, content(10)));
     expect(later.code).toBe("disk_full");
     expect(later.message).toBe(first.message);
-    expect((await refusal(partial.truncate(10))).code).toBe("disk_full");
+    expect((await rejection(partial.truncate(10))).code).toBe("disk_full");
     expect(await readdir(disk.dir)).toEqual([]);
   });
 });

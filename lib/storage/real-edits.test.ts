@@ -1,9 +1,10 @@
 import { beforeEach, describe, expect, test } from "bun:test";
 import { lstat, readdir, readFile, readlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { rejection } from "../../fixtures/rejection.ts";
 import { ArenaPath } from "../model/arena-path.ts";
 import { RealEdits } from "./real-edits.ts";
-import { refusal, tempRootEachTest, writeTree } from "./test-support.ts";
+import { tempRootEachTest, writeTree } from "./test-support.ts";
 import { walkArena } from "./walk.ts";
 
 const p = (text: string) => ArenaPath.parse(text);
@@ -27,7 +28,7 @@ describe("makeDir", () => {
 
   test("a symlink where the source has a directory is refused by name; nothing lands outside", async () => {
     await writeTree(t.dir, { photos: { link: t.outside } });
-    const e = await refusal(edits.makeDir(p("photos/2024")));
+    const e = await rejection(edits.makeDir(p("photos/2024")));
     expect(e.code).toBe("bad_path");
     expect(e.message).toContain('"photos/2024"');
     expect(e.message).toContain('"photos" is a symlink');
@@ -36,7 +37,7 @@ describe("makeDir", () => {
 
   test("a file where the directory goes is refused", async () => {
     await writeTree(t.dir, { d: "file" });
-    expect((await refusal(edits.makeDir(p("d")))).message).toContain("is a file");
+    expect((await rejection(edits.makeDir(p("d")))).message).toContain("is a file");
   });
 });
 
@@ -72,13 +73,13 @@ describe("placeSymlink", () => {
 
   test("refuses a directory in place, a symlinked parent, and an empty target", async () => {
     await writeTree(t.dir, { d: { dir: true }, out: { link: t.outside } });
-    expect((await refusal(edits.placeSymlink(p("d"), "x"))).message).toContain(
+    expect((await rejection(edits.placeSymlink(p("d"), "x"))).message).toContain(
       "a directory stands there",
     );
-    expect((await refusal(edits.placeSymlink(p("out/l"), "x"))).message).toContain(
+    expect((await rejection(edits.placeSymlink(p("out/l"), "x"))).message).toContain(
       '"out" is a symlink',
     );
-    expect((await refusal(edits.placeSymlink(p("e"), ""))).code).toBe("bad_path");
+    expect((await rejection(edits.placeSymlink(p("e"), ""))).code).toBe("bad_path");
     expect(await readdir(t.outside)).toEqual([]);
   });
 });
@@ -107,11 +108,11 @@ describe("setMeta", () => {
     await writeTree(t.outside, { victim: "v" });
     await writeTree(t.dir, { l: { link: join(t.outside, "victim") }, out: { link: t.outside } });
     const before = await lstat(join(t.outside, "victim"), { bigint: true });
-    expect((await refusal(edits.setMeta(p("l"), "file", meta))).message).toContain(
+    expect((await rejection(edits.setMeta(p("l"), "file", meta))).message).toContain(
       "it is a symlink here",
     );
-    expect((await refusal(edits.setMeta(p("out/victim"), "file", meta))).code).toBe("bad_path");
-    expect((await refusal(edits.setMeta(p("gone"), "file", meta))).code).toBe("not_found");
+    expect((await rejection(edits.setMeta(p("out/victim"), "file", meta))).code).toBe("bad_path");
+    expect((await rejection(edits.setMeta(p("gone"), "file", meta))).code).toBe("not_found");
     const after = await lstat(join(t.outside, "victim"), { bigint: true });
     expect([after.mtimeNs, after.mode]).toEqual([before.mtimeNs, before.mode]);
   });
@@ -133,7 +134,7 @@ describe("removals for --move", () => {
     await writeTree(t.dir, { f: "version 1" });
     const [copied] = (await walkArena(t.root)).entries;
     await writeFile(join(t.dir, "f"), "version 2");
-    const e = await refusal(edits.removeFile(p("f"), copied));
+    const e = await rejection(edits.removeFile(p("f"), copied));
     expect(e.code).toBe("changed");
     expect(e.message).toContain(join(t.dir, "f"));
     expect(await readFile(join(t.dir, "f"), "utf8")).toBe("version 2");
@@ -142,8 +143,8 @@ describe("removals for --move", () => {
   test("removeFile refuses a directory and a path through a symlink", async () => {
     await writeTree(t.outside, { f: "precious" });
     await writeTree(t.dir, { d: { dir: true }, out: { link: t.outside } });
-    expect((await refusal(edits.removeFile(p("d")))).code).toBe("bad_path");
-    expect((await refusal(edits.removeFile(p("out/f")))).code).toBe("bad_path");
+    expect((await rejection(edits.removeFile(p("d")))).code).toBe("bad_path");
+    expect((await rejection(edits.removeFile(p("out/f")))).code).toBe("bad_path");
     expect(await readdir(t.outside)).toEqual(["f"]);
   });
 
@@ -161,6 +162,6 @@ describe("removals for --move", () => {
 
   test("removeEmptyDir refuses a symlink to a directory", async () => {
     await writeTree(t.dir, { l: { link: t.outside } });
-    expect((await refusal(edits.removeEmptyDir(p("l")))).code).toBe("bad_path");
+    expect((await rejection(edits.removeEmptyDir(p("l")))).code).toBe("bad_path");
   });
 });

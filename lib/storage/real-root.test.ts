@@ -1,9 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { rejection } from "../../fixtures/rejection.ts";
 import { ArenaPath } from "../model/arena-path.ts";
 import { RealRoot } from "./real-root.ts";
-import { refusal, tempRootEachTest, writeTree } from "./test-support.ts";
+import { tempRootEachTest, writeTree } from "./test-support.ts";
 
 const p = (text: string) => ArenaPath.parse(text);
 
@@ -11,9 +12,9 @@ const t = tempRootEachTest();
 
 describe("RealRoot", () => {
   test("open refuses a root that is missing or a file", async () => {
-    expect((await refusal(RealRoot.open(join(t.dir, "nope")))).code).toBe("not_found");
+    expect((await rejection(RealRoot.open(join(t.dir, "nope")))).code).toBe("not_found");
     await writeTree(t.dir, { f: "x" });
-    expect((await refusal(RealRoot.open(join(t.dir, "f")))).code).toBe("not_found");
+    expect((await rejection(RealRoot.open(join(t.dir, "f")))).code).toBe("not_found");
   });
 
   test.each([
@@ -33,26 +34,26 @@ describe("RealRoot", () => {
   test("a symlink to a directory outside the root is refused as a parent, by name", async () => {
     await writeTree(t.outside, { "secret.txt": "secret" });
     await writeTree(t.dir, { etc: { link: t.outside } });
-    const e = await refusal(t.root.readRange(p("etc/secret.txt"), 0, 10));
+    const e = await rejection(t.root.readRange(p("etc/secret.txt"), 0, 10));
     expect(e.code).toBe("bad_path");
     expect(e.message).toContain('"etc/secret.txt"');
     expect(e.message).toContain('"etc" is a symlink');
     expect(e.data).toMatchObject({ path: "etc/secret.txt", at: "etc" });
-    await refusal(t.root.lstat(p("etc/secret.txt")));
-    await refusal(t.root.ensureDir(p("etc/sub")));
+    await rejection(t.root.lstat(p("etc/secret.txt")));
+    await rejection(t.root.ensureDir(p("etc/sub")));
     expect(await readdir(t.outside)).toEqual(["secret.txt"]);
   });
 
   test("a symlink to /etc inside the root never lets a read land in /etc", async () => {
     await writeTree(t.dir, { etc: { link: "/etc" }, passwd: { link: "/etc/passwd" } });
-    expect((await refusal(t.root.readRange(p("etc/passwd"), 0, 10))).code).toBe("bad_path");
-    expect((await refusal(t.root.readRange(p("passwd"), 0, 10))).code).toBe("bad_path");
-    expect((await refusal(t.root.openRead(p("passwd")))).message).toContain("symlink");
+    expect((await rejection(t.root.readRange(p("etc/passwd"), 0, 10))).code).toBe("bad_path");
+    expect((await rejection(t.root.readRange(p("passwd"), 0, 10))).code).toBe("bad_path");
+    expect((await rejection(t.root.openRead(p("passwd")))).message).toContain("symlink");
   });
 
   test("a file where a directory is needed is refused by name", async () => {
     await writeTree(t.dir, { a: "file" });
-    const e = await refusal(t.root.resolve(p("a/b")));
+    const e = await rejection(t.root.resolve(p("a/b")));
     expect(e.code).toBe("bad_path");
     expect(e.message).toContain('"a" is a file');
   });
@@ -70,7 +71,7 @@ describe("RealRoot", () => {
     for await (const chunk of t.root.readChunks(p("f"), 100, 850, 300)) chunks.push(chunk);
     expect(chunks.map((c) => c.length)).toEqual([300, 300, 250]);
     expect(Buffer.concat(chunks)).toEqual(data.subarray(100, 950));
-    const e = await refusal(
+    const e = await rejection(
       (async () => {
         for await (const _ of t.root.readChunks(p("f"), 900, 200)) void _;
       })(),
@@ -83,14 +84,14 @@ describe("RealRoot", () => {
     await writeTree(t.dir, { l: { link: "../../nowhere/ä b" } });
     expect(await t.root.readLink(p("l"))).toBe("../../nowhere/ä b");
     await writeTree(t.dir, { f: "x" });
-    expect((await refusal(t.root.readLink(p("f")))).code).toBe("bad_path");
+    expect((await rejection(t.root.readLink(p("f")))).code).toBe("bad_path");
   });
 
   test("openRead refuses directories and FIFOs without blocking", async () => {
     await writeTree(t.dir, { d: { dir: true } });
     expect(Bun.spawnSync(["mkfifo", join(t.dir, "fifo")]).exitCode).toBe(0);
-    expect((await refusal(t.root.openRead(p("d")))).code).toBe("bad_path");
-    expect((await refusal(t.root.openRead(p("fifo")))).message).toContain("not a regular file");
+    expect((await rejection(t.root.openRead(p("d")))).code).toBe("bad_path");
+    expect((await rejection(t.root.openRead(p("fifo")))).message).toContain("not a regular file");
   });
 
   test("ensureDir creates every missing level and accepts existing ones", async () => {

@@ -1,8 +1,7 @@
-import { afterEach, beforeEach, expect } from "bun:test";
+import { afterEach, beforeEach } from "bun:test";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { RealizeError } from "../model/errors.ts";
 import { RealRoot } from "./real-root.ts";
 
 /** A temporary arena root for tests, removed by `cleanup`. */
@@ -97,17 +96,6 @@ export function smallDiskEachTest(): SmallDisk {
       return !mounted;
     },
   };
-}
-
-/** Awaits `promise`, expects it to reject with a RealizeError and returns that error. */
-export async function refusal(promise: Promise<unknown>): Promise<RealizeError> {
-  try {
-    await promise;
-  } catch (e) {
-    expect(e).toBeInstanceOf(RealizeError);
-    return e as RealizeError;
-  }
-  throw new Error("expected a refusal");
 }
 
 /**

@@ -3,10 +3,10 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as v from "valibot";
+import { rejection } from "../../../fixtures/rejection.ts";
 import { createIdentity, type Identity } from "../../config/identity.ts";
 import { type PeerPaths, peerPaths } from "../../config/paths.ts";
 import type { Config, HostPort, PeerConfig } from "../../config/types.ts";
-import { isRealizeError, type RealizeError } from "../../model/errors.ts";
 import { capturingLogger } from "../../model/logger.ts";
 import { controlMethods } from "../../network/control-protocol.ts";
 import { schemaCodec, streamMethod } from "../../network/method.ts";
@@ -90,16 +90,6 @@ async function until(what: string, condition: () => boolean | Promise<boolean>):
     if (Date.now() > give) throw new Error(`still waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-async function rejection(work: Promise<unknown>): Promise<RealizeError> {
-  try {
-    await work;
-  } catch (error) {
-    if (isRealizeError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
 }
 
 const connected = (daemon: Daemon, peer: string) =>

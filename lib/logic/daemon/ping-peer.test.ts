@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { generateKeyPairSync } from "node:crypto";
 import * as net from "node:net";
+import { rejection } from "../../../fixtures/rejection.ts";
 import type { Identity } from "../../config/identity.ts";
 import type { Config, HostPort } from "../../config/types.ts";
-import { isRealizeError, type RealizeError } from "../../model/errors.ts";
 import { silentLogger } from "../../model/logger.ts";
 import { encodePeerKey } from "../../model/peer-key.ts";
 import { ed25519KeyFromSpki } from "../../network/certificate.ts";
@@ -66,33 +66,23 @@ async function rawServer(onSocket: (socket: net.Socket) => void): Promise<HostPo
   return { host: "127.0.0.1", port: (server.address() as net.AddressInfo).port };
 }
 
-async function failure(work: Promise<unknown>): Promise<RealizeError> {
-  try {
-    await work;
-  } catch (error) {
-    if (isRealizeError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a failure");
-}
-
 describe("pingPeer", () => {
   test("a peer on another protocol version: version_mismatch naming both versions", async () => {
-    const error = await failure(pingPeer(config(await betaSpeaking(99)), self, "beta"));
+    const error = await rejection(pingPeer(config(await betaSpeaking(99)), self, "beta"));
     expect(error.code).toBe("version_mismatch");
     expect(error.message).toContain("99");
   });
 
   test("something that is not TLS on the address: a TLS error", async () => {
     const address = await rawServer((socket) => socket.end("SSH-2.0-OpenSSH_9.6\r\n"));
-    const error = await failure(pingPeer(config(address), self, "beta"));
+    const error = await rejection(pingPeer(config(address), self, "beta"));
     expect(error.code).toBe("tls");
     expect(error.data.peer).toBe("beta");
   });
 
   test("a peer that accepts but never answers: unreachable after the time given", async () => {
     const address = await rawServer(() => {});
-    const error = await failure(pingPeer(config(address), self, "beta", { timeoutMs: 200 }));
+    const error = await rejection(pingPeer(config(address), self, "beta", { timeoutMs: 200 }));
     expect(error.code).toBe("unreachable");
     expect(error.message).toContain("200 ms");
   });

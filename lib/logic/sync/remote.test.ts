@@ -1,12 +1,13 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { noise } from "../../../fixtures/noise.ts";
+import { rejection } from "../../../fixtures/rejection.ts";
 import type { DeltaOp } from "../../delta/delta-op.ts";
 import type { Signature } from "../../delta/signature.ts";
 import { ArenaPath } from "../../model/arena-path.ts";
 import { ByteRange } from "../../model/byte-range.ts";
 import { ByteRanges } from "../../model/byte-ranges.ts";
-import { isRealizeError, RealizeError } from "../../model/errors.ts";
+import { RealizeError } from "../../model/errors.ts";
 import { Hash } from "../../model/hash.ts";
 import type { TreeEntry } from "../../model/tree-entry.ts";
 import { memoryLinkPair } from "../../network/memory-transport.ts";
@@ -64,16 +65,6 @@ function sharing(tree: MemoryTree): EndpointResolver {
     }
     return { source: tree, destination: tree };
   };
-}
-
-async function rejection(work: Promise<unknown>): Promise<RealizeError> {
-  try {
-    await work;
-  } catch (e) {
-    if (isRealizeError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected a rejection");
 }
 
 describe("the transfer engine through the sync protocol", () => {
