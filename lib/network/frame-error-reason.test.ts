@@ -2,12 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { encode } from "cbor-x";
 import type { RealizeError } from "../model/errors.ts";
 import { frameErrorReason } from "./frame-error-reason.ts";
-import { FrameChannel } from "./framing.ts";
-import { memoryLinkPair } from "./memory-transport.ts";
-import { PROTOCOL_VERSION, RpcConnection } from "./rpc-connection.ts";
-import { TestProbe, testMethods, testService } from "./rpc-test-support.ts";
-
-const HELLO = { t: "hello", protocol: "realize", version: PROTOCOL_VERSION };
+import { facingRawPeer, HELLO, testMethods } from "./rpc-test-support.ts";
 
 function header(length: number): Buffer {
   const bytes = Buffer.alloc(4);
@@ -23,14 +18,11 @@ async function violations(
   bytes: Buffer,
   options: { hello?: boolean; helloTimeoutMs?: number; end?: boolean } = {},
 ): Promise<RealizeError[]> {
-  const [ours, theirs] = memoryLinkPair({ name: "alpha" }, { name: "mallory" });
   const seen: RealizeError[] = [];
-  const connection = new RpcConnection(ours, {
-    service: testService(new TestProbe()),
+  const { connection, theirs, raw } = facingRawPeer({
     helloTimeoutMs: options.helloTimeoutMs,
     onViolation: (reason) => seen.push(reason),
   });
-  const raw = new FrameChannel(theirs.stream, { frame() {}, closed() {} });
   if (options.hello !== false) raw.send(HELLO);
   if (bytes.length > 0) theirs.stream.write(bytes);
   if (options.end) theirs.stream.end();
@@ -74,10 +66,9 @@ describe("frameErrorReason of what RpcConnection reports", () => {
   });
 
   test("another protocol version is reported as version_mismatch", async () => {
-    const [ours, theirs] = memoryLinkPair({ name: "alpha" }, { name: "mallory" });
     const seen: RealizeError[] = [];
-    const connection = new RpcConnection(ours, { onViolation: (reason) => seen.push(reason) });
-    new FrameChannel(theirs.stream, { frame() {}, closed() {} }).send({ ...HELLO, version: 99 });
+    const { connection, raw } = facingRawPeer({ onViolation: (reason) => seen.push(reason) });
+    raw.send({ ...HELLO, version: 99 });
     await connection.closed;
     expect(seen.map((reason) => reason.code)).toEqual(["version_mismatch"]);
   });

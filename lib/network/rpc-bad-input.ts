@@ -3,8 +3,9 @@ import { Decoder, Encoder } from "cbor-x";
 import fc from "fast-check";
 import type { RealizeError } from "../model/errors.ts";
 import { CBOR_OPTIONS, encodeFrame } from "./framing.ts";
-import { PROTOCOL_VERSION, type RpcConnection } from "./rpc-connection.ts";
+import type { RpcConnection } from "./rpc-connection.ts";
 import {
+  HELLO,
   type LinkHarness,
   testMethods as m,
   startTestBed,
@@ -32,7 +33,7 @@ export interface BadInputRuns {
 const MAX_FRAME = 64 * 1024;
 const decoder = new Decoder(CBOR_OPTIONS);
 const encoder = new Encoder(CBOR_OPTIONS);
-const HELLO = encodeFrame({ t: "hello", protocol: "realize", version: PROTOCOL_VERSION });
+const HELLO_FRAME = encodeFrame(HELLO);
 
 function header(length: number): Uint8Array {
   const bytes = Buffer.alloc(4);
@@ -71,7 +72,7 @@ const anyValue = fc.anything({
 const id = fc.nat({ max: 1000 });
 /** Well-formed messages of every kind, as they would be on the wire. */
 const validMessage = fc.oneof(
-  fc.constant({ t: "hello", protocol: "realize", version: PROTOCOL_VERSION }),
+  fc.constant(HELLO),
   fc.record({
     t: fc.constant("req"),
     id,
@@ -154,7 +155,7 @@ export function rpcBadInput(harness: LinkHarness, runs: BadInputRuns): void {
           fc.boolean(),
           fc.uint8Array({ minLength: 1, maxLength: 2048 }),
           async (hello, bytes) => {
-            await attack(Buffer.concat(hello ? [HELLO, bytes] : [bytes]));
+            await attack(Buffer.concat(hello ? [HELLO_FRAME, bytes] : [bytes]));
             await stillServing();
           },
         ),
@@ -168,7 +169,7 @@ export function rpcBadInput(harness: LinkHarness, runs: BadInputRuns): void {
           fc.integer({ min: MAX_FRAME + 1, max: 0xffffffff }),
           fc.uint8Array({ maxLength: 64 }),
           async (length, tail) => {
-            const reason = await attack(Buffer.concat([HELLO, header(length), tail]), true);
+            const reason = await attack(Buffer.concat([HELLO_FRAME, header(length), tail]), true);
             expect(reason.message).toContain(`frame of ${length} bytes exceeds the limit`);
             await stillServing();
           },
@@ -182,7 +183,7 @@ export function rpcBadInput(harness: LinkHarness, runs: BadInputRuns): void {
         fc.asyncProperty(validMessage, fc.nat(), async (message, cut) => {
           const frame = encodeFrame(message);
           const reason = await attack(
-            Buffer.concat([HELLO, frame.subarray(0, 1 + (cut % (frame.length - 1)))]),
+            Buffer.concat([HELLO_FRAME, frame.subarray(0, 1 + (cut % (frame.length - 1)))]),
           );
           expect(reason.message).toContain("truncated frame");
           await stillServing();
@@ -197,7 +198,7 @@ export function rpcBadInput(harness: LinkHarness, runs: BadInputRuns): void {
         .filter((b) => !decodes(b));
       await fc.assert(
         fc.asyncProperty(undecodable, async (body) => {
-          const reason = await attack(Buffer.concat([HELLO, header(body.length), body]));
+          const reason = await attack(Buffer.concat([HELLO_FRAME, header(body.length), body]));
           expect(reason.message).toContain("undecodable CBOR");
           await stillServing();
         }),
@@ -209,7 +210,7 @@ export function rpcBadInput(harness: LinkHarness, runs: BadInputRuns): void {
       await fc.assert(
         fc.asyncProperty(fc.boolean(), wrongShapeBody, async (hello, body) => {
           const frame = Buffer.concat([header(body.length), body]);
-          const reason = await attack(Buffer.concat(hello ? [HELLO, frame] : [frame]));
+          const reason = await attack(Buffer.concat(hello ? [HELLO_FRAME, frame] : [frame]));
           expect(reason.message).toContain("malformed message");
           await stillServing();
         }),
@@ -226,7 +227,7 @@ export function rpcBadInput(harness: LinkHarness, runs: BadInputRuns): void {
       await fc.assert(
         fc.asyncProperty(badArgs, id, async (args, requestId) => {
           const request = encodeFrame({ t: "req", id: requestId, method: m.echo.name, args });
-          const reason = await attack(Buffer.concat([HELLO, request]));
+          const reason = await attack(Buffer.concat([HELLO_FRAME, request]));
           expect(reason.message).toContain(`malformed arguments of ${m.echo.name}`);
           await stillServing();
         }),

@@ -1,36 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { rejection } from "../../fixtures/rejection.ts";
 import { RealizeError } from "../model/errors.ts";
-import { capturingLogger } from "../model/logger.ts";
-import { FrameChannel } from "./framing.ts";
-import { memoryLinkPair } from "./memory-transport.ts";
 import { callMethod } from "./method.ts";
-import { PROTOCOL_VERSION, RpcConnection } from "./rpc-connection.ts";
-import {
-  AsyncQueue,
-  boundedWait,
-  testMethods as m,
-  TestProbe,
-  testService,
-} from "./rpc-test-support.ts";
+import { boundedWait, facingRawPeer, HELLO, testMethods as m } from "./rpc-test-support.ts";
 import { Service } from "./service.ts";
-
-const HELLO = { t: "hello", protocol: "realize", version: PROTOCOL_VERSION };
-
-/** A connection under test facing a hand-driven peer that reads and writes raw frames. */
-function facingRawPeer(options: ConstructorParameters<typeof RpcConnection>[1] = {}) {
-  const [ours, theirs] = memoryLinkPair({ name: "alpha" }, { name: "mallory" });
-  const received = new AsyncQueue<unknown>();
-  const raw = new FrameChannel(theirs.stream, { frame: (v) => received.push(v), closed() {} });
-  const log = capturingLogger();
-  const probe = new TestProbe();
-  const connection = new RpcConnection(ours, {
-    service: testService(probe),
-    logger: log,
-    ...options,
-  });
-  return { connection, raw, received, log, probe };
-}
 
 describe("one RPC connection", () => {
   test("a deadline counts from the call, even while the peer has not said hello", async () => {
@@ -64,9 +37,8 @@ describe("one RPC connection", () => {
   });
 
   test("a call in flight when the link breaks fails naming the peer and the cause", async () => {
-    const [ours, theirs] = memoryLinkPair({ name: "alpha" }, { name: "mallory" });
-    new FrameChannel(theirs.stream, { frame() {}, closed() {} }).send(HELLO);
-    const connection = new RpcConnection(ours);
+    const { connection, ours, raw } = facingRawPeer();
+    raw.send(HELLO);
     await connection.ready;
     const call = connection.call(m.echo, { text: "x" });
     ours.stream.destroy(new Error("read ECONNRESET"));

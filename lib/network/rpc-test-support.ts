@@ -2,9 +2,11 @@ import * as v from "valibot";
 import { isErrorCode, RealizeError } from "../model/errors.ts";
 import { Hash } from "../model/hash.ts";
 import { type CapturingLogger, capturingLogger } from "../model/logger.ts";
+import { FrameChannel } from "./framing.ts";
 import type { Link } from "./link.ts";
+import { memoryLinkPair } from "./memory-transport.ts";
 import { callMethod, schemaCodec, streamMethod } from "./method.ts";
-import { RpcConnection, type RpcConnectionOptions } from "./rpc-connection.ts";
+import { PROTOCOL_VERSION, RpcConnection, type RpcConnectionOptions } from "./rpc-connection.ts";
 import { RpcServer } from "./rpc-server.ts";
 import { Service } from "./service.ts";
 
@@ -191,6 +193,40 @@ export class AsyncQueue<T> {
     if (item !== undefined) return Promise.resolve(item);
     return new Promise((resolve) => this.waiters.push(resolve));
   }
+}
+
+/** The hello a peer of this protocol version sends first, as it goes on the wire. */
+export const HELLO = { t: "hello", protocol: "realize", version: PROTOCOL_VERSION };
+
+/** A connection under test facing a hand-driven peer, from `facingRawPeer`. */
+export interface RawPeerBed {
+  /** The connection under test ("alpha"), serving the test service. */
+  readonly connection: RpcConnection;
+  /** Its side of the link. */
+  readonly ours: Link;
+  /** The peer's side ("mallory"): write raw bytes to its stream. */
+  readonly theirs: Link;
+  /** Frames to the connection, sent as given (nothing says hello unless the test does). */
+  readonly raw: FrameChannel;
+  /** Every frame the connection sent, decoded, in order. */
+  readonly received: AsyncQueue<unknown>;
+  readonly log: CapturingLogger;
+  readonly probe: TestProbe;
+}
+
+/** A connection under test over an in-memory link, facing a peer that reads and writes raw frames. */
+export function facingRawPeer(options: RpcConnectionOptions = {}): RawPeerBed {
+  const [ours, theirs] = memoryLinkPair({ name: "alpha" }, { name: "mallory" });
+  const received = new AsyncQueue<unknown>();
+  const raw = new FrameChannel(theirs.stream, { frame: (v) => received.push(v), closed() {} });
+  const log = capturingLogger();
+  const probe = new TestProbe();
+  const connection = new RpcConnection(ours, {
+    service: testService(probe),
+    logger: log,
+    ...options,
+  });
+  return { connection, ours, theirs, raw, received, log, probe };
 }
 
 /** A running test server and a way to connect good clients to it. */

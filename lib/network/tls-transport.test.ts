@@ -6,9 +6,9 @@ import { capturingLogger } from "../model/logger.ts";
 import { selfSignedCertificatePem } from "./certificate.ts";
 import { encodeFrame } from "./framing.ts";
 import type { Link } from "./link.ts";
-import { PROTOCOL_VERSION, RpcConnection } from "./rpc-connection.ts";
+import { RpcConnection } from "./rpc-connection.ts";
 import { RpcServer } from "./rpc-server.ts";
-import { testMethods as m, TestProbe, testService } from "./rpc-test-support.ts";
+import { HELLO, testMethods as m, TestProbe, testService } from "./rpc-test-support.ts";
 import { testPeer } from "./tls-test-support.ts";
 import { type DialTarget, type TlsListener, tlsDial, tlsListen } from "./tls-transport.ts";
 
@@ -107,7 +107,7 @@ describe("TLS links with pinned keys", () => {
   test("an unknown key is refused before its request is read; both sides say why", async () => {
     const link = await tlsDial({ identity: mallory, peer: betaAt });
     const request = { t: "req", id: 1, method: m.echo.name, args: { text: "let me in" } };
-    link.stream.write(encodeFrame({ t: "hello", protocol: "realize", version: PROTOCOL_VERSION }));
+    link.stream.write(encodeFrame(HELLO));
     link.stream.write(encodeFrame(request));
     const client = new RpcConnection(link);
     const error = await rejection(client.ready);
