@@ -302,99 +302,56 @@ describe("kill -9 mid-transfer", () => {
     expect(partialsUnder(dst)).toEqual([]);
   });
 
-  test("of the destination daemon: the push fails with exit 1; after a restart a rerun resumes", async () => {
-    const src = pair.src("kill");
-    const dst = pair.dst("kill");
-    const next = Buffer.from(noise(SIZE, 105));
-    putFile(src, "dest-killed.bin", next);
-    const watch = new TornWatch(join(dst, "dest-killed.bin"), { next });
-
-    const running = pair.spawn(
-      pair.alpha,
+  test.each([
+    [
+      "of the destination daemon: the push fails with exit 1; after a restart a rerun resumes",
       "push",
-      "kill",
-      "beta",
+      "daemon",
       "dest-killed.bin",
-      "--max-rate",
-      "4MB/s",
-    );
-    await partialReaches(dst, "dest-killed.bin", 2 * MiB);
-    await pair.beta.daemon!.stop("SIGKILL", 0);
-    const run = await running.done;
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain("peer beta");
-    expect(watch.look()).toBe("absent");
-
-    await pair.beta.serve();
-    const again = await push("kill", "beta", "dest-killed.bin");
-    expect(again.code).toBe(0);
-    expect(again.summary.bytes.sent).toBeLessThanOrEqual(SIZE - 2 * MiB + LEAF);
-    const seen = await watch.stop();
-    expect(Object.keys(seen).sort()).toEqual(["absent", "next"]);
-    expect(diskTree(dst)["dest-killed.bin"]).toEqual(diskTree(src)["dest-killed.bin"]!);
-  });
-
-  test("of the source daemon during a pull: exit 1 naming it; after a restart a rerun resumes", async () => {
-    const here = pair.src("kill");
-    const there = pair.dst("kill");
-    const next = Buffer.from(noise(SIZE, 109));
-    putFile(there, "source-gone.bin", next);
-    const watch = new TornWatch(join(here, "source-gone.bin"), { next });
-
-    const running = pair.spawn(
-      pair.alpha,
+      105,
+    ],
+    [
+      "of the source daemon during a pull: exit 1 naming it; after a restart a rerun resumes",
       "pull",
-      "kill",
-      "beta",
+      "daemon",
       "source-gone.bin",
-      "--max-rate",
-      "4MB/s",
-    );
-    await partialReaches(here, "source-gone.bin", 2 * MiB);
-    await pair.beta.daemon!.stop("SIGKILL", 0);
-    const run = await running.done;
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain("peer beta");
-    expect(watch.look()).toBe("absent");
-
-    await pair.beta.serve();
-    const again = await pull("kill", "beta", "source-gone.bin");
-    expect(again.code).toBe(0);
-    expect(again.summary.bytes.sent).toBeLessThanOrEqual(SIZE - 2 * MiB + LEAF);
-    const seen = await watch.stop();
-    expect(Object.keys(seen).sort()).toEqual(["absent", "next"]);
-    expect(diskTree(here)["source-gone.bin"]).toEqual(diskTree(there)["source-gone.bin"]!);
-    expect(partialsUnder(here)).toEqual([]);
-  });
-
-  test("of the pulling CLI (the destination): nothing torn here; a rerun resumes", async () => {
-    const here = pair.src("kill");
-    const there = pair.dst("kill");
-    const next = Buffer.from(noise(SIZE, 107));
-    putFile(there, "pulled.bin", next);
-    const watch = new TornWatch(join(here, "pulled.bin"), { next });
-
-    const running = pair.spawn(
-      pair.alpha,
+      109,
+    ],
+    [
+      "of the pulling CLI (the destination): nothing torn here; a rerun resumes",
       "pull",
-      "kill",
-      "beta",
+      "cli",
       "pulled.bin",
-      "--max-rate",
-      "4MB/s",
-    );
-    await partialReaches(here, "pulled.bin", 2 * MiB);
-    running.child.kill("SIGKILL");
-    await running.done;
+      107,
+    ],
+  ] as const)("%s", async (_title, direction, killed, file, seed) => {
+    const [sender, receiver] =
+      direction === "push"
+        ? [pair.src("kill"), pair.dst("kill")]
+        : [pair.dst("kill"), pair.src("kill")];
+    const next = Buffer.from(noise(SIZE, seed));
+    putFile(sender, file, next);
+    const watch = new TornWatch(join(receiver, file), { next });
+
+    const running = pair.spawn(pair.alpha, direction, "kill", "beta", file, "--max-rate", "4MB/s");
+    await partialReaches(receiver, file, 2 * MiB);
+    if (killed === "daemon") await pair.beta.daemon!.stop("SIGKILL", 0);
+    else running.child.kill("SIGKILL");
+    const run = await running.done;
+    if (killed === "daemon") {
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain("peer beta");
+    }
     expect(watch.look()).toBe("absent");
 
-    const again = await pull("kill", "beta", "pulled.bin");
+    if (killed === "daemon") await pair.beta.serve();
+    const again = await pair.transfer(pair.alpha, direction, "kill", "beta", file);
     expect(again.code).toBe(0);
     expect(again.summary.bytes.sent).toBeLessThanOrEqual(SIZE - 2 * MiB + LEAF);
     const seen = await watch.stop();
     expect(Object.keys(seen).sort()).toEqual(["absent", "next"]);
-    expect(diskTree(here)["pulled.bin"]).toEqual(diskTree(there)["pulled.bin"]!);
-    expect(partialsUnder(here)).toEqual([]);
+    expect(diskTree(receiver)[file]).toEqual(diskTree(sender)[file]!);
+    expect(partialsUnder(receiver)).toEqual([]);
   });
 });
 
