@@ -26,6 +26,17 @@ const components = fc
   .array(component, { minLength: 1, maxLength: 8 })
   .filter((cs) => bytes(cs.join("/")) <= PATH_MAX_BYTES);
 
+/** Components that make a path invalid wherever they stand. */
+const injection = fc.constantFrom(
+  "..",
+  ".",
+  "",
+  "nul\0here",
+  "\0",
+  "x".repeat(COMPONENT_MAX_BYTES + 1),
+  "😀".repeat(64),
+);
+
 function expectRefused(text: string): void {
   expect(ArenaPath.check(text)).toBeString();
   expect(ArenaPath.tryParse(text)).toBeUndefined();
@@ -132,16 +143,6 @@ describe("ArenaPath validation", () => {
     );
   });
 
-  const injection = fc.constantFrom(
-    "..",
-    ".",
-    "",
-    "nul\0here",
-    "\0",
-    "x".repeat(COMPONENT_MAX_BYTES + 1),
-    "😀".repeat(64),
-  );
-
   test("a path with an injected .., ., empty, NUL or over-long component is refused", () => {
     fc.assert(
       fc.property(components, injection, fc.nat(), (cs, bad, at) => {
@@ -181,6 +182,24 @@ describe("ArenaPath navigation", () => {
   test("join refuses a result longer than 4096 bytes", () => {
     const deep = p(`${"d".repeat(200)}/`.repeat(20).slice(0, -1));
     expect(() => deep.join("x".repeat(100))).toThrow("at most 4096");
+  });
+
+  test("tryJoin(dir, name) is tryParse of the joined text, whatever the name", () => {
+    const name = fc.oneof(component, injection, fc.constantFrom("a/b", "/x", "x/", "a//b"));
+    fc.assert(
+      fc.property(fc.option(components, { nil: undefined }), name, (cs, n) => {
+        const dir = cs && ArenaPath.parse(cs.join("/"));
+        const joined = dir === undefined ? n : `${dir.text}/${n}`;
+        expect(ArenaPath.tryJoin(dir, n)?.text).toBe(ArenaPath.tryParse(joined)?.text);
+      }),
+    );
+  });
+
+  test("tryJoin refuses a result longer than 4096 bytes", () => {
+    const deep = p(`${"d".repeat(200)}/`.repeat(20).slice(0, -1));
+    const fits = PATH_MAX_BYTES - bytes(deep.text) - 1;
+    expect(ArenaPath.tryJoin(deep, "x".repeat(fits))?.name).toBe("x".repeat(fits));
+    expect(ArenaPath.tryJoin(deep, "x".repeat(fits + 1))).toBeUndefined();
   });
 
   test("parent().join(name) gives the path back", () => {

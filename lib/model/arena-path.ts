@@ -31,17 +31,36 @@ function checkComponent(component: string): string | undefined {
   return undefined;
 }
 
+/** UTF-16 units that surely fit in `bytes` UTF-8 bytes (a unit never takes more than 3). */
+const surelyFits = (units: number, bytes: number) => units * 3 <= bytes;
+
 /**
- * Orders two strings by Unicode code point, which is also the order of their UTF-8 bytes,
- * so every peer sorts alike whatever its locale. Plain `<` on JS strings compares UTF-16
- * units and puts U+E000..U+FFFF after astral characters; the shift below undoes that.
+ * checkComponent for `text.slice(start, end)`, without slicing it unless it is long enough
+ * that its UTF-8 length must be counted.
  */
-function compareCodePoints(a: string, b: string): number {
+function checkSpan(text: string, start: number, end: number): string | undefined {
+  const n = end - start;
+  if (n > 2 && surelyFits(n, COMPONENT_MAX_BYTES)) return undefined;
+  if (n > 0 && n <= 2 && text.charCodeAt(start) !== 0x2e) return undefined;
+  return checkComponent(text.slice(start, end));
+}
+
+/**
+ * Orders two valid path texts component by component, each by Unicode code point (which is
+ * also the order of their UTF-8 bytes, so every peer sorts alike whatever its locale). Up to
+ * the first unit where they differ the components are the same; there a "/" ends the
+ * shorter component, which comes first, and so does a text that ends. Plain `<` on JS
+ * strings compares UTF-16 units and puts U+E000..U+FFFF after astral characters; the
+ * shift below undoes that.
+ */
+function comparePathTexts(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     let x = a.charCodeAt(i);
     let y = b.charCodeAt(i);
     if (x === y) continue;
+    if (x === 0x2f) return -1;
+    if (y === 0x2f) return 1;
     if (x >= 0xd800) x += x < 0xe000 ? 0x2000 : -0x800;
     if (y >= 0xd800) y += y < 0xe000 ? 0x2000 : -0x800;
     return x - y;
@@ -61,12 +80,16 @@ function compareCodePoints(a: string, b: string): number {
 export class ArenaPath {
   /** The path as written: `dir/sub/file`. */
   readonly text: string;
-  /** The names from the root down; never empty. */
-  readonly components: readonly string[];
+  #components: readonly string[] | undefined;
 
-  private constructor(text: string, components: string[]) {
+  private constructor(text: string) {
     this.text = text;
-    this.components = Object.freeze(components);
+  }
+
+  /** The names from the root down; never empty. */
+  get components(): readonly string[] {
+    this.#components ??= Object.freeze(this.text.split("/"));
+    return this.#components;
   }
 
   /**
@@ -77,15 +100,21 @@ export class ArenaPath {
     if (text === "") return "is empty";
     if (text.includes("\0")) return "contains a NUL byte";
     if (!text.isWellFormed()) return "is not valid Unicode (it has an unpaired surrogate)";
-    if (text.startsWith("/")) return "is absolute; arena paths are relative to the arena root";
-    const bytes = utf8Length(text);
-    if (bytes > PATH_MAX_BYTES)
-      return `is ${bytes} bytes long; at most ${PATH_MAX_BYTES} are allowed`;
-    for (const component of text.split("/")) {
-      const reason = checkComponent(component);
-      if (reason !== undefined) return reason;
+    if (text.charCodeAt(0) === 0x2f)
+      return "is absolute; arena paths are relative to the arena root";
+    if (!surelyFits(text.length, PATH_MAX_BYTES)) {
+      const bytes = utf8Length(text);
+      if (bytes > PATH_MAX_BYTES)
+        return `is ${bytes} bytes long; at most ${PATH_MAX_BYTES} are allowed`;
     }
-    return undefined;
+    for (let start = 0; ; ) {
+      const slash = text.indexOf("/", start);
+      const end = slash === -1 ? text.length : slash;
+      const reason = checkSpan(text, start, end);
+      if (reason !== undefined) return reason;
+      if (slash === -1) return undefined;
+      start = slash + 1;
+    }
   }
 
   /** Validates `text`; throws RealizeError "bad_path" naming the path and what is wrong. */
@@ -96,12 +125,27 @@ export class ArenaPath {
         path: text,
       });
     }
-    return new ArenaPath(text, text.split("/"));
+    return new ArenaPath(text);
   }
 
   /** Like `parse`, but undefined instead of an error. */
   static tryParse(text: string): ArenaPath | undefined {
-    return ArenaPath.check(text) === undefined ? new ArenaPath(text, text.split("/")) : undefined;
+    return ArenaPath.check(text) === undefined ? new ArenaPath(text) : undefined;
+  }
+
+  /**
+   * The path of `name` below `dir` (at the root when `dir` is undefined), or undefined when
+   * that is not a valid path: the same answer as `tryParse` of the joined text, at the cost
+   * of checking `name` alone (a walk builds one per directory entry).
+   */
+  static tryJoin(dir: ArenaPath | undefined, name: string): ArenaPath | undefined {
+    if (dir === undefined) return ArenaPath.tryParse(name);
+    if (ArenaPath.check(name) !== undefined) return undefined;
+    const text = `${dir.text}/${name}`;
+    if (!surelyFits(text.length, PATH_MAX_BYTES) && utf8Length(text) > PATH_MAX_BYTES) {
+      return undefined;
+    }
+    return new ArenaPath(text);
   }
 
   /**
@@ -110,24 +154,18 @@ export class ArenaPath {
    * `a`, `a/b`, `a b`, `a0`. For `Array.prototype.sort`; 0 only for equal paths.
    */
   static compare(this: void, a: ArenaPath, b: ArenaPath): number {
-    const n = Math.min(a.components.length, b.components.length);
-    for (let i = 0; i < n; i++) {
-      const order = compareCodePoints(a.components[i]!, b.components[i]!);
-      if (order !== 0) return order;
-    }
-    return a.components.length - b.components.length;
+    return comparePathTexts(a.text, b.text);
   }
 
   /** The last component: the file or directory's own name. */
   get name(): string {
-    return this.components[this.components.length - 1]!;
+    return this.text.slice(this.text.lastIndexOf("/") + 1);
   }
 
   /** The directory holding this path, or undefined when it is at the arena root. */
   parent(): ArenaPath | undefined {
-    if (this.components.length === 1) return undefined;
-    const components = this.components.slice(0, -1);
-    return new ArenaPath(components.join("/"), components);
+    const slash = this.text.lastIndexOf("/");
+    return slash === -1 ? undefined : new ArenaPath(this.text.slice(0, slash));
   }
 
   /**

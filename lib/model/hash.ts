@@ -15,7 +15,7 @@ export class Hash {
     if (bytes.length !== Hash.BYTES) {
       throw new RangeError(`a hash has ${Hash.BYTES} bytes, not ${bytes.length}`);
     }
-    return new Hash(Uint8Array.from(bytes));
+    return new Hash(new Uint8Array(bytes));
   }
 
   /** Parses 64 lowercase hex digits; returns undefined for anything else. */
