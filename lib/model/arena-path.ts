@@ -157,6 +157,11 @@ export class ArenaPath {
     return comparePathTexts(a.text, b.text);
   }
 
+  /** `compare` for the texts of valid paths (or of single names, as siblings). */
+  static compareText(this: void, a: string, b: string): number {
+    return comparePathTexts(a, b);
+  }
+
   /** The last component: the file or directory's own name. */
   get name(): string {
     return this.text.slice(this.text.lastIndexOf("/") + 1);

@@ -1,9 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { chmod, mkdir, rm, utimes, writeFile } from "node:fs/promises";
+import { chmod, mkdir, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import fc from "fast-check";
 import { ArenaPath } from "../model/arena-path.ts";
 import { RealizeError } from "../model/errors.ts";
 import { IgnoreRules } from "./ignore-rules.ts";
+import { RealRoot } from "./real-root.ts";
 import { tempRootEachTest, writeTree } from "./test-support.ts";
 import { walkArena } from "./walk.ts";
 
@@ -53,6 +55,41 @@ describe("walkArena", () => {
       "d ü",
       "f ü/日本",
     ]);
+  });
+
+  test("any tree comes out in ArenaPath.compare order, scoped or not, symlinks in place", async () => {
+    const name = fc.constantFrom("a", "b", "a b", "a.b", "a0", "é", "😀", "\ue000", "\uffff", "-");
+    const tree = fc.uniqueArray(fc.array(name, { minLength: 1, maxLength: 3 }), {
+      minLength: 1,
+      maxLength: 20,
+      selector: (cs) => cs.join("/"),
+    });
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(tree, fc.nat(), async (paths, pick) => {
+        const dir = join(t.dir, String(run++));
+        for (const cs of paths) await mkdir(join(dir, ...cs, ".."), { recursive: true });
+        for (const [i, cs] of paths.entries()) {
+          const at = join(dir, ...cs);
+          // a path that is already a directory (a prefix of another) stays one
+          if (i % 5 === 4) await symlink("target", at).catch(() => {});
+          else await writeFile(at, "x").catch(() => {});
+        }
+        const root = new RealRoot(dir);
+        const texts = (entries: { path: ArenaPath }[]) => entries.map((e) => e.path.text);
+        const whole = (await walkArena(root)).entries;
+        expect(texts(whole)).toEqual(
+          texts([...whole].sort((a, b) => ArenaPath.compare(a.path, b.path))),
+        );
+        expect(new Set(texts(whole)).size).toBe(whole.length);
+        const under = [whole[pick % whole.length]!.path, whole[(pick * 7) % whole.length]!.path];
+        const scoped = (await walkArena(root, { under })).entries;
+        expect(texts(scoped)).toEqual(
+          texts(whole.filter((e) => under.some((u) => e.path.isWithin(u)))),
+        );
+      }),
+      { numRuns: 40 },
+    );
   });
 
   test("never follows a symlink to a directory, and keeps its text", async () => {

@@ -48,9 +48,8 @@ export interface WalkOptions {
 export async function walkArena(root: RealRoot, options: WalkOptions = {}): Promise<WalkResult> {
   const walk = new Walk(root, options.rules ?? (await IgnoreRules.load(root)));
   await walk.run(options.under, options.concurrency ?? 16);
-  walk.entries.sort((a, b) => ArenaPath.compare(a.path, b.path));
   walk.partials.sort(ArenaPath.compare);
-  return { entries: walk.entries, failures: walk.failures, partials: walk.partials };
+  return { entries: walk.inOrder(), failures: walk.failures, partials: walk.partials };
 }
 
 /**
@@ -61,12 +60,23 @@ const YIELD_EVERY = 256;
 
 const errnoOf = (e: unknown): string | undefined => (e as { code?: string } | null)?.code;
 
+/** Key of the root in Walk's map of directory contents (no ArenaPath has empty text). */
+const ROOT = "";
+
+/**
+ * One walk. Each directory's entries are kept apart, in name order, as it is listed (many
+ * at once); `inOrder` then lays them out depth first, which is ArenaPath.compare order
+ * without sorting the whole listing.
+ */
 class Walk {
-  readonly entries: RealEntry[] = [];
   readonly failures: WalkFailure[] = [];
   readonly partials: ArenaPath[] = [];
   readonly #root: RealRoot;
   readonly #rules: IgnoreRules;
+  /** The named paths of a walk `under` some, in order (see `run`). */
+  readonly #starts: RealEntry[] = [];
+  /** The entries of each directory listed, by its path text (ROOT for the root), by name. */
+  readonly #contents = new Map<string, RealEntry[]>();
 
   constructor(root: RealRoot, rules: IgnoreRules) {
     this.#root = root;
@@ -83,6 +93,29 @@ class Walk {
       }
     }
     await drain(dirs, concurrency, (dir) => this.#visit(dir));
+  }
+
+  /**
+   * Every entry found, sorted by ArenaPath.compare: each directory right before its
+   * contents, siblings by name. The named paths of a walk `under` some are outermost and
+   * sorted, so no two of their subtrees interleave.
+   */
+  inOrder(): RealEntry[] {
+    const out: RealEntry[] = [];
+    const top = this.#contents.get(ROOT) ?? this.#starts;
+    const stack: { list: RealEntry[]; next: number }[] = [{ list: top, next: 0 }];
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1]!;
+      if (frame.next === frame.list.length) {
+        stack.pop();
+        continue;
+      }
+      const entry = frame.list[frame.next++]!;
+      out.push(entry);
+      const inside = entry.kind === "dir" ? this.#contents.get(entry.path.text) : undefined;
+      if (inside !== undefined) stack.push({ list: inside, next: 0 });
+    }
+    return out;
   }
 
   /** Takes one named path; true when it is a directory to walk. */
@@ -106,7 +139,8 @@ class Walk {
       return false;
     }
     if (this.#rules.ignoresWithin(path, stats.isDirectory())) return false;
-    await this.#add(path, stats);
+    const entry = await this.#entry(path, stats);
+    if (entry !== undefined) this.#starts.push(entry);
     return stats.isDirectory();
   }
 
@@ -132,15 +166,17 @@ class Walk {
     }
     const subdirs: ArenaPath[] = [];
     const links: Promise<void>[] = [];
+    const contents: (RealEntry | undefined)[] = [];
+    this.#contents.set(dir === undefined ? ROOT : dir.text, contents as RealEntry[]);
     let sinceYield = 0;
-    for (const name of listing.names) {
+    for (const name of sortNames(listing.names)) {
       if (++sinceYield === YIELD_EVERY) {
         sinceYield = 0;
         await new Promise((resolve) => setImmediate(resolve));
       }
-      const text = dir === undefined ? name : `${dir.text}/${name}`;
-      const path = ArenaPath.tryParse(text);
+      const path = ArenaPath.tryJoin(dir, name);
       if (path === undefined) {
+        const text = dir === undefined ? name : `${dir.text}/${name}`;
         const reason = ArenaPath.check(text);
         const error = new RealizeError(
           "bad_path",
@@ -156,34 +192,51 @@ class Walk {
         this.partials.push(path);
         continue;
       }
+      const file = `${abs}/${name}`;
       let stats: BigIntStats;
       try {
-        stats = lstatSync(join(abs, name), { bigint: true });
+        stats = lstatSync(file, { bigint: true });
       } catch (e) {
-        if (errnoOf(e) !== "ENOENT") this.#fail(text, ioError("look up", join(abs, name), e));
+        if (errnoOf(e) !== "ENOENT") this.#fail(path.text, ioError("look up", file, e));
         continue;
       }
       if (this.#rules.ignores(path, stats.isDirectory())) continue;
-      if (stats.isSymbolicLink()) links.push(this.#add(path, stats).then(() => undefined));
-      else if (this.#addNow(path, stats) && stats.isDirectory()) subdirs.push(path);
+      if (stats.isSymbolicLink()) {
+        const at = contents.push(undefined) - 1;
+        links.push(
+          this.#entry(path, stats).then((entry) => {
+            contents[at] = entry;
+          }),
+        );
+        continue;
+      }
+      const entry = this.#entryNow(path, stats);
+      if (entry === undefined) continue;
+      contents.push(entry);
+      if (entry.kind === "dir") subdirs.push(path);
     }
-    await Promise.all(links);
+    if (links.length > 0) {
+      await Promise.all(links);
+      let kept = 0;
+      for (const entry of contents) if (entry !== undefined) contents[kept++] = entry;
+      contents.length = kept;
+    }
     return subdirs;
   }
 
-  /** Records the entry for `path`, reading a symlink's text; false when it was skipped as a failure. */
-  async #add(path: ArenaPath, stats: BigIntStats): Promise<boolean> {
-    if (!stats.isSymbolicLink()) return this.#addNow(path, stats);
+  /** The entry for `path`, reading a symlink's text; undefined when it was skipped as a failure. */
+  async #entry(path: ArenaPath, stats: BigIntStats): Promise<RealEntry | undefined> {
+    if (!stats.isSymbolicLink()) return this.#entryNow(path, stats);
     try {
-      return this.#addNow(path, stats, await linkText(this.#root.absolute(path)));
+      return this.#entryNow(path, stats, await linkText(this.#root.absolute(path)));
     } catch (e) {
       this.#fail(path.text, e);
-      return false;
+      return undefined;
     }
   }
 
-  /** Records the entry for `path` (not a symlink, or one whose text is known). */
-  #addNow(path: ArenaPath, stats: BigIntStats, target?: string): boolean {
+  /** The entry for `path` (not a symlink, or one whose text is known), or undefined as a failure. */
+  #entryNow(path: ArenaPath, stats: BigIntStats, target?: string): RealEntry | undefined {
     const entry = realEntry(path, stats, target);
     if (entry === undefined) {
       const error = new RealizeError(
@@ -192,10 +245,8 @@ class Walk {
         { path: path.text },
       );
       this.failures.push({ path: path.text, error });
-      return false;
     }
-    this.entries.push(entry);
-    return true;
+    return entry;
   }
 
   #fail(path: string, e: unknown): void {
@@ -223,6 +274,19 @@ async function linkText(abs: string): Promise<string> {
       { file: abs },
     );
   }
+}
+
+/** A UTF-16 unit from U+D800 up: where UTF-16 order and code point order part. */
+const HIGH_UNIT = /[\ud800-\uffff]/;
+
+/**
+ * Sorts the names of one directory by code point, as ArenaPath.compare orders siblings:
+ * by the built-in sort (UTF-16 units, the same order) unless a name holds a high unit.
+ */
+function sortNames(names: string[]): string[] {
+  return names.some((name) => HIGH_UNIT.test(name))
+    ? names.sort(ArenaPath.compareText)
+    : names.sort();
 }
 
 /** The paths of `paths` that are not inside another one of them, sorted. */
