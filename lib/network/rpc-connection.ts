@@ -18,7 +18,10 @@ import { type Message, messageFromWire, messageToWire, PROTOCOL_NAME } from "./w
 /**
  * The protocol version this build speaks; peers must speak the same one. Bump it with any
  * change to a message or method a peer of the previous version would read wrongly.
- * 2: sync.readSmall answers may carry a hash; sync.signature and sync.delta take ranges.
+ * 2: sync.readSmall answers may carry a hash and mtime; sync.signature and sync.delta take
+ * ranges; listings may leave file hashes out (sync.list `hashes`), then given by
+ * sync.hashes or at the end of sync.stream, whose root a sync.begin without leaves gets
+ * at sync.commit.
  */
 export const PROTOCOL_VERSION = 2;
 

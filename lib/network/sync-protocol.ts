@@ -20,6 +20,7 @@ import {
   ITEMS_PER_MESSAGE,
   itemResultToWire,
   leavesToWire,
+  mtimeToWire,
   READ_CHUNK,
   rangesToWire,
   wireArena,
@@ -31,6 +32,7 @@ import {
   wireHash,
   wireItemResult,
   wireLeaves,
+  wireMtime,
   wireOps,
   wirePath,
   wirePathText,
@@ -119,8 +121,15 @@ export const syncMethods = {
   /** The side's listing under `scope`, in pages of entries and failures. */
   list: streamMethod("sync.list", {
     args: codec(
-      { ...sessionArgs, scope: v.pipe(v.array(wirePath), v.maxLength(ITEMS_PER_MESSAGE)) },
-      (a: SessionArgs & { scope: ArenaPath[] }) => ({ ...a, scope: a.scope.map((p) => p.text) }),
+      {
+        ...sessionArgs,
+        scope: v.pipe(v.array(wirePath), v.maxLength(ITEMS_PER_MESSAGE)),
+        hashes: v.optional(v.picklist(["all", "known"])),
+      },
+      (a: SessionArgs & { scope: ArenaPath[]; hashes?: "all" | "known" }) => ({
+        ...a,
+        scope: a.scope.map((p) => p.text),
+      }),
     ),
     chunk: schemaCodec(
       v.strictObject({
@@ -128,6 +137,53 @@ export const syncMethods = {
         failures: v.pipe(v.array(wireFailure), v.maxLength(ITEMS_PER_MESSAGE)),
       }),
       (c) => ({ entries: c.entries.map(entryToWire), failures: c.failures }),
+    ),
+  }),
+  /** The hashes of source files as they are now, with the size and mtime hashed. */
+  hashes: callMethod("sync.hashes", {
+    args: codec(
+      { ...sessionArgs, paths: v.pipe(v.array(wirePath), v.maxLength(ITEMS_PER_MESSAGE)) },
+      (a: SessionArgs & { paths: ArenaPath[] }) => ({ ...a, paths: a.paths.map((p) => p.text) }),
+    ),
+    result: schemaCodec(
+      v.pipe(
+        v.array(
+          v.union([
+            v.strictObject({
+              path: wirePathText,
+              hash: wireHash,
+              size: wireCount,
+              mtime: wireMtime,
+            }),
+            v.strictObject({ path: wirePathText, error: wireText }),
+          ]),
+        ),
+        v.maxLength(ITEMS_PER_MESSAGE),
+      ),
+      (reads) =>
+        reads.map((r) =>
+          "error" in r
+            ? { path: r.path, error: clipText(r.error) }
+            : { path: r.path, hash: r.hash.bytes, size: r.size, mtime: mtimeToWire(r.mtime) },
+        ),
+    ),
+  }),
+  /**
+   * A whole source file listed without a hash, if it is still the version listed: chunks
+   * of at most READ_CHUNK bytes, then the Merkle root of exactly what was sent.
+   */
+  stream: streamMethod("sync.stream", {
+    args: codec(
+      { ...sessionArgs, path: wirePath, size: wireCount, mtime: wireMtime },
+      (a: SessionArgs & { path: ArenaPath; size: number; mtime: bigint }) => ({
+        ...a,
+        path: a.path.text,
+        mtime: mtimeToWire(a.mtime),
+      }),
+    ),
+    chunk: schemaCodec(
+      v.union([v.strictObject({ data: wireData(READ_CHUNK) }), v.strictObject({ hash: wireHash })]),
+      (c) => ("hash" in c ? { hash: c.hash.bytes } : c),
     ),
   }),
   /** The leaf hashes of a source file as listed, in pages. */
@@ -170,6 +226,7 @@ export const syncMethods = {
               path: wirePathText,
               data: wireData(DATA_CHUNK),
               hash: v.optional(wireHash),
+              mtime: v.optional(wireMtime),
             }),
             v.strictObject({ path: wirePathText, error: wireText }),
           ]),
@@ -179,9 +236,10 @@ export const syncMethods = {
       (reads) =>
         reads.map((r) => {
           if (!("data" in r)) return { path: r.path, error: clipText(r.error) };
-          return r.hash === undefined
-            ? { path: r.path, data: r.data }
-            : { path: r.path, data: r.data, hash: r.hash.bytes };
+          const out: Record<string, unknown> = { path: r.path, data: r.data };
+          if (r.hash !== undefined) out.hash = r.hash.bytes;
+          if (r.mtime !== undefined) out.mtime = mtimeToWire(r.mtime);
+          return out;
         }),
     ),
   }),
@@ -244,17 +302,25 @@ export const syncMethods = {
     ),
     result: itemResults,
   }),
-  /** Opens the partial of a file: its token, then what it needs, in pages of ranges. */
+  /**
+   * Opens the partial of a file: its token, then what it needs, in pages of ranges.
+   * Without leaves, for a file streamed whole whose root comes with `sync.commit`.
+   */
   begin: streamMethod("sync.begin", {
     args: codec(
-      { ...sessionArgs, entry: wireEntry, leaves: wireBytesArg },
-      (a: SessionArgs & { entry: TreeEntry; leaves: BytesArg }) => ({
+      { ...sessionArgs, entry: wireEntry, leaves: v.optional(wireBytesArg) },
+      (a: SessionArgs & { entry: TreeEntry; leaves?: BytesArg }) => ({
         ...a,
         entry: entryToWire(a.entry),
       }),
     ),
     chunk: schemaCodec(
-      v.strictObject({ token: wireCount, hasBase: v.boolean(), need: wireRanges }),
+      v.strictObject({
+        token: wireCount,
+        hasBase: v.boolean(),
+        need: wireRanges,
+        resumable: v.optional(v.boolean()),
+      }),
       (c) => ({ ...c, need: rangesToWire(c.need) }),
     ),
   }),
@@ -289,7 +355,15 @@ export const syncMethods = {
     ),
     result: done,
   }),
-  commit: callMethod("sync.commit", { args: codec(tokenArgs), result: done }),
+  /** Verifies and publishes a reception; `hash` is the root of one begun without leaves. */
+  commit: callMethod("sync.commit", {
+    args: codec(
+      { ...tokenArgs, hash: v.optional(wireHash) },
+      (a: SessionArgs & { token: number; hash?: Hash }) =>
+        a.hash === undefined ? a : { ...a, hash: a.hash.bytes },
+    ),
+    result: done,
+  }),
   abort: callMethod("sync.abort", {
     args: codec({ ...tokenArgs, keep: v.boolean() }),
     result: done,
@@ -320,4 +394,5 @@ export interface BeginPage {
   token: number;
   hasBase: boolean;
   need: ByteRanges;
+  resumable?: boolean;
 }

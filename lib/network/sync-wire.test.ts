@@ -37,7 +37,7 @@ describe("tree entries on the wire", () => {
     ["a partial name as a directory", ["d/.x.realize-partial/f", "file", 1, 0, 0, 0o644, hash]],
     ["a 31-byte hash", ["f", "file", 1, 0, 0, 0o644, new Uint8Array(31)]],
     ["a 33-byte hash", ["f", "file", 1, 0, 0, 0o644, new Uint8Array(33)]],
-    ["a file without hash", ["f", "file", 1, 0, 0, 0o644, null]],
+    ["a file with a text hash", ["f", "file", 1, 0, 0, 0o644, "abc"]],
     ["a directory with a hash", ["d", "dir", 0, 0, 0, 0o755, hash]],
     ["a symlink without target", ["l", "symlink", 1, 0, 0, 0o777, null]],
     ["a symlink with an empty target", ["l", "symlink", 0, 0, 0, 0o777, ""]],
@@ -61,6 +61,12 @@ describe("tree entries on the wire", () => {
     expect(parsed.path.text).toBe("dir/file.txt");
     expect(parsed.hash).toBeInstanceOf(Hash);
     expect(parsed.mtimeNs).toBe(1_700_000_000_000_000_005n);
+  });
+
+  test("accepts a file listed without a hash, and gives it none", () => {
+    const parsed = v.parse(wireEntry, overTheWire(["f", "file", 1, 0, 0, 0o644, null]));
+    expect(parsed.kind).toBe("file");
+    expect(parsed.hash).toBeUndefined();
   });
 
   test.each([
@@ -118,9 +124,10 @@ describe("tree entries on the wire", () => {
 
   test("an entry a peer would refuse is named by entryProblem", () => {
     const path = ArenaPath.parse("f");
-    expect(entryProblem({ path, kind: "file", size: 1, mtimeNs: 0n, mode: 0o644 })).toBe(
-      "has no hash",
+    expect(entryProblem({ path, kind: "file", size: -1, mtimeNs: 0n, mode: 0o644 })).toBe(
+      "has size -1",
     );
+    expect(entryProblem({ path, kind: "file", size: 1, mtimeNs: 0n, mode: 0o644 })).toBeUndefined();
     expect(
       entryProblem({ path, kind: "symlink", size: 0, mtimeNs: 0n, mode: 0o777, target: "" }),
     ).toContain("target");

@@ -108,7 +108,8 @@ export function mtimeToWire(mtimeNs: bigint): MtimeWire {
 
 /**
  * A tree entry on the wire: `[path, kind, size, seconds, nanoseconds, mode, extra]`, where
- * extra is the 32-byte hash of a file, the target of a symlink and null for a directory.
+ * extra is the 32-byte hash of a file (null for a file listed without one), the target of
+ * a symlink and null for a directory.
  * A tuple rather than a map, because listings of many thousands of entries are common.
  */
 export type EntryWire = [
@@ -187,8 +188,9 @@ export const wireEntry = v.pipe(
       mode: mode as number,
     };
     if (kind === "file") {
+      if (extra === null) return entry;
       if (!(extra instanceof Uint8Array) || extra.length !== Hash.BYTES) {
-        return refuse(`file ${path.text} needs a ${Hash.BYTES}-byte hash`);
+        return refuse(`file ${path.text} has a hash of other than ${Hash.BYTES} bytes`);
       }
       entry.hash = Hash.fromBytes(extra);
     } else if (kind === "symlink") {
@@ -215,7 +217,6 @@ export function entryProblem(entry: TreeEntry): string | undefined {
   if (!Number.isInteger(entry.mode) || entry.mode < 0 || entry.mode > MODE_MAX) {
     return `has mode ${entry.mode}`;
   }
-  if (entry.kind === "file" && entry.hash === undefined) return "has no hash";
   if (entry.kind === "symlink" && !v.is(wireTarget, entry.target)) {
     return "has a symlink target that cannot be sent";
   }
@@ -393,3 +394,12 @@ export function batchBySize<T>(
   if (current.length > 0) batches.push(current);
   return batches;
 }
+
+/** A modification time from the wire (see MtimeWire), as nanoseconds since the epoch. */
+export const wireMtime = v.pipe(
+  v.tuple([
+    v.pipe(v.number(), v.safeInteger()),
+    v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(999_999_999)),
+  ]),
+  v.transform(([seconds, nanos]) => BigInt(seconds) * NS_PER_SECOND + BigInt(nanos)),
+);

@@ -192,6 +192,20 @@ export class IndexDb {
     return fresh ? known.hash : undefined;
   }
 
+  /** The index's clock (wall-clock ns): what a reader takes before reading a file it will record. */
+  clock(): bigint {
+    return this.#now();
+  }
+
+  /**
+   * Records the hash of a file read whole by someone else than hashIfChanged (a transfer
+   * that hashed the bytes it sent), kept back and written with others like its records.
+   * `checkedNs` is `clock()` taken before the read began, so a racy file is hashed again.
+   */
+  recordRead(arena: string, file: IndexedFile, leaves: readonly Hash[], checkedNs: bigint): void {
+    this.#defer(arena, file, leaves, checkedNs);
+  }
+
   /**
    * Records `file` with its leaf hashes. `checkedNs` is the wall-clock time (ns) when its
    * content was read; a file changed within RACY_WINDOW_NS before that is hashed again next

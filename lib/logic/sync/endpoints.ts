@@ -34,18 +34,39 @@ export interface ItemResult {
 
 /**
  * Content of a small file read whole, or why it could not be read as listed. `hash` is the
- * source's word for the hash of `data` (its index record still described the file it
- * read), so the bytes need not be hashed again to be compared with the listing; the
- * destination verifies them whatever is said here.
+ * source's word for the hash of `data`, so the bytes need not be hashed again to be
+ * compared with the listing; the destination verifies them whatever is said here.
+ * `mtimeNs` is given when the file held still while it was read (same size, mtime, inode
+ * and ctime before and after): `data` is then the whole of the version with that mtime.
  */
 export type SmallRead =
-  | { path: string; data: Uint8Array; hash?: Hash }
+  | { path: string; data: Uint8Array; hash?: Hash; mtimeNs?: bigint }
   | { path: string; error: string };
+
+/** The hash of a file as the source finds it now, with the version it hashed, or why not. */
+export type HashRead =
+  | { path: string; hash: Hash; size: number; mtimeNs: bigint }
+  | { path: string; error: string };
+
+/** What a listing says of file content: every file hashed, or only hashes known without reading. */
+export type ListHashes = "all" | "known";
+
+/**
+ * A piece of a whole-file stream: the bytes in order, then, last, the Merkle root of
+ * exactly the bytes sent (hashed as they were read).
+ */
+export type StreamPiece = { data: Uint8Array } | { hash: Hash };
 
 /** The side files are copied from. */
 export interface TreeSource {
-  /** Every entry under `scope` (the whole arena when empty), honouring the side's ignore rules. */
-  list(scope: readonly ArenaPath[]): Promise<Listing>;
+  /**
+   * Every entry under `scope` (the whole arena when empty), honouring the side's ignore
+   * rules. With `hashes` "known", a file whose hash is not known without reading it (its
+   * index record no longer describes it) is listed without one; see `hashes`.
+   */
+  list(scope: readonly ArenaPath[], hashes?: ListHashes): Promise<Listing>;
+  /** The hashes of files as they are now (read and hashed unless the index vouches). */
+  hashes(paths: readonly ArenaPath[]): Promise<HashRead[]>;
   /**
    * Merkle leaf hashes of the file as listed. Throws RealizeError "hash_mismatch" when the
    * file no longer has `hash` (it changed since it was listed).
@@ -53,6 +74,16 @@ export interface TreeSource {
   leaves(path: ArenaPath, hash: Hash): Promise<Hash[]>;
   /** The bytes of `range` of the file, as a stream of chunks. */
   read(path: ArenaPath, range: ByteRange, signal?: AbortSignal): AsyncIterable<Uint8Array>;
+  /**
+   * The whole of a file in order, then the root of what was sent (see StreamPiece), for a
+   * file listed without a hash: nothing is read twice. Throws RealizeError "hash_mismatch"
+   * when the file is not the version `listed` describes, or changed while it was read.
+   */
+  stream(
+    path: ArenaPath,
+    listed: { size: number; mtimeNs: bigint },
+    signal?: AbortSignal,
+  ): AsyncIterable<StreamPiece>;
   /** Whole content of several small files at once (one round trip). */
   readSmall(paths: readonly ArenaPath[]): Promise<SmallRead[]>;
   /**
@@ -87,6 +118,11 @@ export interface Reception {
   need: ByteRanges;
   /** True when the destination has a base file that a delta could draw on. */
   hasBase: boolean;
+  /**
+   * Begun without leaf hashes: true when an earlier partial holds bytes that leaves could
+   * vouch for, so the caller may rather abort (keeping it) and begin again with leaves.
+   */
+  resumable?: boolean;
 }
 
 /** The side files are copied to. Every write lands in a partial and is verified before it shows. */
@@ -103,8 +139,10 @@ export interface TreeDestination {
   /**
    * Opens the partial of a file: says which ranges are still needed given the source's
    * leaf hashes, what an earlier partial holds and what the current file (`base`) shares.
+   * Without `leaves` (a file streamed whole, whose hash comes at `commit`) the whole file
+   * is needed and the partial starts empty, unless it is `resumable` (see Reception).
    */
-  begin(entry: TreeEntry, leaves: readonly Hash[]): Promise<Reception>;
+  begin(entry: TreeEntry, leaves?: readonly Hash[]): Promise<Reception>;
   write(token: number, offset: number, data: Uint8Array): Promise<void>;
   /**
    * The rsync signature of the base file, for a delta. With `ranges` (some of what the
@@ -118,9 +156,12 @@ export interface TreeDestination {
    * the base, in order, across calls.
    */
   patch(token: number, ops: readonly DeltaOp[]): Promise<void>;
-  /** Verifies the partial against the entry's hash and renames it into place. */
-  commit(token: number): Promise<void>;
-  /** Gives the file up; `keep` leaves the partial for a later run to resume. */
+  /**
+   * Verifies the partial against the entry's hash (or `hash`, for a reception begun without
+   * one) and renames it into place.
+   */
+  commit(token: number, hash?: Hash): Promise<void>;
+  /** Gives the file up; `keep` leaves the partial for a later run to resume (if it holds any bytes). */
   abort(token: number, keep: boolean): Promise<void>;
   /** The job is over (or its connection is gone): closes open files, keeping their partials. */
   release(): Promise<void>;

@@ -3,7 +3,8 @@ import { DeltaPatcher } from "../../delta/patch.ts";
 import { chooseBlockSize, computeSignature, type Signature } from "../../delta/signature.ts";
 import { SplicedRanges } from "../../delta/spliced-ranges.ts";
 import { ArenaPath } from "../../model/arena-path.ts";
-import type { ByteRanges } from "../../model/byte-ranges.ts";
+import { ByteRange } from "../../model/byte-range.ts";
+import { ByteRanges } from "../../model/byte-ranges.ts";
 import { isRealizeError, RealizeError } from "../../model/errors.ts";
 import type { Hash } from "../../model/hash.ts";
 import type { TreeEntry } from "../../model/tree-entry.ts";
@@ -145,8 +146,10 @@ export class LocalDestination implements TreeDestination {
     return results;
   }
 
-  async begin(entry: TreeEntry, leaves: readonly Hash[]): Promise<Reception> {
-    if (!entry.hash) throw new RealizeError("protocol", `file ${entry.path.text} has no hash`);
+  async begin(entry: TreeEntry, leaves?: readonly Hash[]): Promise<Reception> {
+    if (leaves !== undefined && !entry.hash) {
+      throw new RealizeError("protocol", `file ${entry.path.text} has no hash`);
+    }
     await this.notIgnored(entry.path, false);
     const stats = await this.arena.root.lstat(entry.path);
     const base = stats && realEntry(entry.path, stats);
@@ -155,13 +158,22 @@ export class LocalDestination implements TreeDestination {
       base?.kind === "file" ? this.arena.index.current(this.arena.name, base) : undefined;
     const partial = await PartialFile.open(this.arena.root, entry.path);
     try {
-      const need = await partial.resume(
-        { size: entry.size, leaves },
-        { reuseTarget: baseSize > 0, base: known && base && { ...base, leaves: known.leaves } },
-      );
+      let need: ByteRanges;
+      let resumable = false;
+      if (leaves === undefined) {
+        resumable = (await partial.size()) > 0;
+        need = entry.size > 0 ? ByteRanges.of(new ByteRange(0, entry.size)) : ByteRanges.of();
+      } else {
+        need = await partial.resume(
+          { size: entry.size, leaves },
+          { reuseTarget: baseSize > 0, base: known && base && { ...base, leaves: known.leaves } },
+        );
+      }
       const token = this.nextToken++;
-      this.open.set(token, { entry, leaves, partial, baseSize });
-      return { token, need, hasBase: baseSize > 0 };
+      this.open.set(token, { entry, leaves: leaves ?? [], partial, baseSize });
+      return resumable
+        ? { token, need, hasBase: baseSize > 0, resumable }
+        : { token, need, hasBase: baseSize > 0 };
     } catch (e) {
       await partial.close().catch(() => {});
       throw e;
@@ -247,19 +259,24 @@ export class LocalDestination implements TreeDestination {
     );
   }
 
-  async commit(token: number): Promise<void> {
+  async commit(token: number, sealed?: Hash): Promise<void> {
     const r = this.reception(token);
     this.open.delete(token);
     const { entry } = r;
-    if (!entry.hash) throw new RealizeError("protocol", `file ${entry.path.text} has no hash`);
+    const hash = entry.hash ?? sealed;
     try {
+      if (!hash) throw new RealizeError("protocol", `file ${entry.path.text} has no hash`);
+      if (sealed && entry.hash && !sealed.equals(entry.hash)) {
+        throw new RealizeError("protocol", `two hashes were given for ${entry.path.text}`);
+      }
       if (r.patcher) r.patcher.finish();
       await r.partial.truncate(entry.size);
-      const done = await r.partial.commit(
-        { hash: entry.hash, size: entry.size, leaves: r.leaves },
-        entry,
-      );
-      this.record(done, entry.hash, r.partial.leaves ?? r.leaves);
+      const expected =
+        r.leaves.length > 0
+          ? { hash, size: entry.size, leaves: r.leaves }
+          : { hash, size: entry.size };
+      const done = await r.partial.commit(expected, entry);
+      this.record(done, hash, r.partial.leaves ?? r.leaves);
     } catch (e) {
       await r.partial.close().catch(() => {});
       throw isRealizeError(e)
@@ -272,7 +289,8 @@ export class LocalDestination implements TreeDestination {
     const r = this.open.get(token);
     if (!r) return;
     this.open.delete(token);
-    if (keep) await r.partial.close();
+    // A partial that holds nothing is not worth keeping for a resume.
+    if (keep && (await r.partial.size()) > 0) await r.partial.close();
     else await r.partial.abort();
   }
 

@@ -3,21 +3,32 @@ import { encodeDelta } from "../../delta/delta.ts";
 import type { DeltaOp } from "../../delta/delta-op.ts";
 import type { Signature } from "../../delta/signature.ts";
 import { SplicedRanges } from "../../delta/spliced-ranges.ts";
+import { MerkleHasher } from "../../hash/index.ts";
 import type { ArenaPath } from "../../model/arena-path.ts";
 import type { ByteRange } from "../../model/byte-range.ts";
 import type { ByteRanges } from "../../model/byte-ranges.ts";
-import { RealizeError } from "../../model/errors.ts";
+import { isRealizeError, RealizeError } from "../../model/errors.ts";
 import type { Hash } from "../../model/hash.ts";
 import type { TreeEntry } from "../../model/tree-entry.ts";
 import { RealEdits } from "../../storage/real-edits.ts";
 import { realEntry, sameVersion } from "../../storage/real-entry.ts";
-import type { Listing, SmallRead, TreeSource } from "./endpoints.ts";
+import { readFully } from "../../storage/real-root.ts";
+import type {
+  HashRead,
+  ListHashes,
+  Listing,
+  SmallRead,
+  StreamPiece,
+  TreeSource,
+} from "./endpoints.ts";
 import { type LocalArena, listLocalTree } from "./local-tree.ts";
 import { spliceChunks } from "./splice-reads.ts";
 import { SMALL_FILE } from "./transfer-run.ts";
 
 /** Small files read between two turns of the event loop. */
 const READS_PER_TURN = 64;
+/** Bytes per read of a streamed file (one read ahead while the last one is hashed and sent). */
+const STREAM_CHUNK = 256 * 1024;
 /** Literal bytes per batch of delta ops handed on at once. */
 const OPS_BATCH_BYTES = 512 * 1024;
 const OPS_BATCH_COUNT = 1024;
@@ -38,8 +49,67 @@ export class LocalSource implements TreeSource {
     this.edits = new RealEdits(arena.root);
   }
 
-  list(scope: readonly ArenaPath[]): Promise<Listing> {
-    return listLocalTree(this.arena, scope);
+  list(scope: readonly ArenaPath[], hashes?: ListHashes): Promise<Listing> {
+    return listLocalTree(this.arena, scope, hashes);
+  }
+
+  async hashes(paths: readonly ArenaPath[]): Promise<HashRead[]> {
+    const out: HashRead[] = [];
+    for (const path of paths) {
+      try {
+        const { entry, hash } = await this.current(path);
+        out.push({ path: path.text, hash, size: entry.size, mtimeNs: entry.mtimeNs });
+      } catch (e) {
+        out.push({ path: path.text, error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Reads the file once, hashing each chunk as it goes out (one read ahead), then checks
+   * that the file held still throughout and records its hash, so the next listing knows it.
+   */
+  async *stream(
+    path: ArenaPath,
+    listed: { size: number; mtimeNs: bigint },
+  ): AsyncIterable<StreamPiece> {
+    const { root, index, name } = this.arena;
+    const checkedNs = index.clock();
+    const { handle, stats: before } = await root.openReadStat(path).catch((e: unknown) => {
+      throw isRealizeError(e) && e.code === "not_found"
+        ? changed(this.arena, path, "was removed")
+        : e;
+    });
+    try {
+      if (Number(before.size) !== listed.size || before.mtimeNs !== listed.mtimeNs) {
+        throw changed(this.arena, path, "changed");
+      }
+      const abs = root.absolute(path);
+      const hasher = new MerkleHasher();
+      const read = (at: number) =>
+        readFully(handle, at, Math.min(STREAM_CHUNK, listed.size - at), abs);
+      let next = listed.size > 0 ? read(0) : undefined;
+      for (let at = 0; next !== undefined; ) {
+        const data = await next;
+        if (data.length === 0) throw changed(this.arena, path, "shrank");
+        at += data.length;
+        next = at < listed.size ? read(at) : undefined;
+        hasher.update(data);
+        yield { data };
+      }
+      const after = await handle.stat({ bigint: true });
+      if (!sameVersion(versionOf(before), versionOf(after))) {
+        throw changed(this.arena, path, "changed while it was read");
+      }
+      const hashed = hasher.digest();
+      const mode = Number(after.mode) & 0o7777;
+      const file = { path, ...versionOf(after), mode, hash: hashed.hash };
+      index.recordRead(name, file, hashed.leaves, checkedNs);
+      yield { hash: hashed.hash };
+    } finally {
+      await handle.close();
+    }
   }
 
   /** The file's current version (hashed now if its metadata moved); throws if it is gone. */
@@ -65,8 +135,9 @@ export class LocalSource implements TreeSource {
 
   /**
    * Reads the files one after another with blocking calls (each a few µs), letting the
-   * event loop run between runs of them. A file whose index record still describes it
-   * (unchanged during the read, record not racy) comes with that record's hash.
+   * event loop run between runs of them. A file that held still while it was read comes
+   * with its mtime and hash: its index record's when that still describes it, else the
+   * hash of the bytes, which is then recorded.
    */
   async readSmall(paths: readonly ArenaPath[]): Promise<SmallRead[]> {
     const reads: SmallRead[] = [];
@@ -79,15 +150,20 @@ export class LocalSource implements TreeSource {
 
   private readOne(path: ArenaPath): SmallRead {
     try {
+      const { index, name } = this.arena;
+      const checkedNs = index.clock();
       const { data, before, after } = this.arena.root.readWholeSync(path, SMALL_FILE + 1);
       const entry = realEntry(path, after);
       if (entry?.kind !== "file" || !sameVersion(entry, versionOf(before))) {
         return { path: path.text, data };
       }
-      const hash = this.arena.index.currentHash(this.arena.name, entry);
-      return hash && data.length === entry.size
-        ? { path: path.text, data, hash }
-        : { path: path.text, data };
+      if (data.length !== entry.size) return { path: path.text, data };
+      const { mtimeNs } = entry;
+      const known = index.currentHash(name, entry);
+      if (known) return { path: path.text, data, hash: known, mtimeNs };
+      const hashed = new MerkleHasher().update(data).digest();
+      index.recordRead(name, { ...entry, hash: hashed.hash }, hashed.leaves, checkedNs);
+      return { path: path.text, data, hash: hashed.hash, mtimeNs };
     } catch (e) {
       return { path: path.text, error: e instanceof Error ? e.message : String(e) };
     }

@@ -6,7 +6,7 @@ import { type RealEntry, realEntry } from "../../storage/real-entry.ts";
 import type { RealRoot } from "../../storage/real-root.ts";
 import { walkArena } from "../../storage/walk.ts";
 import { concurrently } from "./concurrently.ts";
-import type { Listing, PathFailure } from "./endpoints.ts";
+import type { ListHashes, Listing, PathFailure } from "./endpoints.ts";
 
 /** Files hashed at once while listing (reads overlap; hashing is on the main thread). */
 const HASH_LANES = 8;
@@ -41,12 +41,13 @@ export function treeEntry(entry: RealEntry, hash?: TreeEntry["hash"]): TreeEntry
 /**
  * Lists an arena root for a transfer: every entry under `scope` (the directories above
  * each scope path too, so the other side can create them), with the hash of every file
- * from the index when its metadata did not move since it was hashed, else hashed now.
- * Unreadable paths are failures, never exceptions.
+ * from the index when its metadata did not move since it was hashed, else hashed now
+ * (or, with `hashes` "known", left out). Unreadable paths are failures, never exceptions.
  */
 export async function listLocalTree(
   arena: LocalArena,
   scope: readonly ArenaPath[],
+  hashes: ListHashes = "all",
 ): Promise<Listing> {
   const walk = await walkArena(arena.root, scope.length > 0 ? { under: scope } : {});
   const failures: PathFailure[] = walk.failures.map((f) => ({
@@ -62,6 +63,10 @@ export async function listLocalTree(
   await concurrently(walk.entries, HASH_LANES, async (entry) => {
     if (entry.kind !== "file") {
       byPath.set(entry.path.text, treeEntry(entry));
+      return;
+    }
+    if (hashes === "known") {
+      byPath.set(entry.path.text, treeEntry(entry, arena.index.currentHash(arena.name, entry)));
       return;
     }
     try {

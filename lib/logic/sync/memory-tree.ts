@@ -11,11 +11,14 @@ import { RealizeError } from "../../model/errors.ts";
 import type { Hash } from "../../model/hash.ts";
 import type { TreeEntry, TreeEntryKind } from "../../model/tree-entry.ts";
 import type {
+  HashRead,
   ItemResult,
+  ListHashes,
   Listing,
   Reception,
   SmallFile,
   SmallRead,
+  StreamPiece,
   TreeDestination,
   TreeSource,
 } from "./endpoints.ts";
@@ -122,14 +125,42 @@ export class MemoryTree implements TreeSource, TreeDestination {
     return all.sort((a, b) => ArenaPath.compare(a.path, b.path));
   }
 
-  async list(scope: readonly ArenaPath[]): Promise<Listing> {
+  /** With `hashes` "known", files are listed without hashes (as by a peer whose index is new). */
+  async list(scope: readonly ArenaPath[], hashes: ListHashes = "all"): Promise<Listing> {
     const roots = scope.length === 0 ? undefined : scope;
     const entries = [...this.nodes.keys()]
       .map((text) => ArenaPath.parse(text))
       .filter((p) => this.reachable(p) && (!roots || roots.some((r) => p.isWithin(r))))
       .map((p) => this.entry(p));
+    if (hashes === "known") for (const e of entries) delete e.hash;
     this.afterList?.();
     return { entries, failures: [] };
+  }
+
+  async hashes(paths: readonly ArenaPath[]): Promise<HashRead[]> {
+    return paths.map((path) => {
+      const node = this.nodes.get(path.text);
+      if (node?.kind !== "file" || !node.hash) {
+        return { path: path.text, error: `${path.text} is not a file any more` };
+      }
+      const size = node.data?.length ?? 0;
+      return { path: path.text, hash: node.hash, size, mtimeNs: node.mtimeNs };
+    });
+  }
+
+  async *stream(
+    path: ArenaPath,
+    listed: { size: number; mtimeNs: bigint },
+  ): AsyncIterable<StreamPiece> {
+    const node = this.fileAt(path);
+    const data = node.data ?? new Uint8Array();
+    if (data.length !== listed.size || node.mtimeNs !== listed.mtimeNs) {
+      throw mismatch(path, "changed since it was listed");
+    }
+    for (let at = 0; at < data.length; at += READ_PIECE) {
+      yield { data: data.subarray(at, at + READ_PIECE) };
+    }
+    yield { hash: node.hash ?? hashBytes(data) };
   }
 
   async leaves(path: ArenaPath, hash: Hash): Promise<Hash[]> {
@@ -151,7 +182,7 @@ export class MemoryTree implements TreeSource, TreeDestination {
     return paths.map((path) => {
       const node = this.nodes.get(path.text);
       return node?.kind === "file" && node.data
-        ? { path: path.text, data: node.data }
+        ? { path: path.text, data: node.data, hash: node.hash, mtimeNs: node.mtimeNs }
         : { path: path.text, error: `${path.text} is not a file any more` };
     });
   }
@@ -244,12 +275,13 @@ export class MemoryTree implements TreeSource, TreeDestination {
     );
   }
 
-  async begin(entry: TreeEntry, leaves: readonly Hash[]): Promise<Reception> {
+  async begin(entry: TreeEntry, leaves?: readonly Hash[]): Promise<Reception> {
     const { path, size, hash } = entry;
-    if (entry.kind !== "file" || !hash) {
+    if (entry.kind !== "file" || (leaves !== undefined && !hash)) {
       throw new RealizeError("protocol", `${path.text} is not a file with a hash`);
     }
-    if (leaves.length !== leafCount(size) || !merkleRoot(leaves, size).equals(hash)) {
+    if (leaves === undefined) return this.beginStream(entry);
+    if (leaves.length !== leafCount(size) || !merkleRoot(leaves, size).equals(hash!)) {
       throw new RealizeError("protocol", `the leaves sent for ${path.text} do not give its hash`);
     }
     this.checkWritable(path);
@@ -260,6 +292,22 @@ export class MemoryTree implements TreeSource, TreeDestination {
     const token = this.nextToken++;
     this.open.set(token, { entry, leaves });
     return { token, need: partial.need(), hasBase: base !== undefined && base.length > 0 };
+  }
+
+  /** A reception begun without leaves: a fresh partial, unless an earlier one holds bytes. */
+  private beginStream(entry: TreeEntry): Reception {
+    this.checkWritable(entry.path);
+    const current = this.nodes.get(entry.path.text);
+    const hasBase = current?.kind === "file" && (current.data?.length ?? 0) > 0;
+    const earlier = this.partials.get(entry.path.text);
+    const token = this.nextToken++;
+    this.open.set(token, { entry, leaves: [] });
+    if (earlier && !earlier.have.isEmpty) {
+      return { token, need: earlier.need(), hasBase, resumable: true };
+    }
+    const partial = MemoryPartial.open(entry.size, [], undefined, undefined);
+    this.partials.set(entry.path.text, partial);
+    return { token, need: partial.need(), hasBase };
   }
 
   async write(token: number, offset: number, data: Uint8Array): Promise<void> {
@@ -299,9 +347,9 @@ export class MemoryTree implements TreeSource, TreeDestination {
     }
   }
 
-  async commit(token: number): Promise<void> {
+  async commit(token: number, sealed?: Hash): Promise<void> {
     const file = this.opened(token);
-    const { entry } = file;
+    const entry = file.entry.hash || !sealed ? file.entry : { ...file.entry, hash: sealed };
     file.patcher?.finish();
     const partial = this.partialOf(entry);
     if (!partial.verify(entry, file.leaves)) {
@@ -318,7 +366,8 @@ export class MemoryTree implements TreeSource, TreeDestination {
     const file = this.open.get(token);
     if (!file) return;
     this.open.delete(token);
-    if (!keep) this.partials.delete(file.entry.path.text);
+    const empty = this.partials.get(file.entry.path.text)?.have.isEmpty !== false;
+    if (!keep || empty) this.partials.delete(file.entry.path.text);
   }
 
   async release(): Promise<void> {

@@ -132,7 +132,12 @@ export function registerSyncService(service: Service, resolve: EndpointResolver)
     })
     .onStream(m.list, async function* (args, context) {
       const { side, endpoints } = sessions.get(args, context);
-      yield* listingPages(await endpoints[side].list(args.scope));
+      const { scope, hashes } = args;
+      const listing =
+        side === "source"
+          ? await endpoints.source.list(scope, hashes)
+          : await endpoints.destination.list(scope);
+      yield* listingPages(listing);
     })
     .on(m.stage, (args, context) => {
       sessions.stage(sessions.get(args, context), args.stage, args.offset, args.data);
@@ -155,8 +160,31 @@ export function registerSyncService(service: Service, resolve: EndpointResolver)
       }
     })
     .on(m.readSmall, async (args, context) =>
-      smallReplies(args.paths, await source(args, context).readSmall(args.paths)),
+      smallReplies(args.paths, await source(args, context).readSmall(args.paths)).map((r) => {
+        if (!("data" in r)) return r;
+        const { mtimeNs, ...rest } = r;
+        return mtimeNs === undefined ? rest : { ...rest, mtime: mtimeNs };
+      }),
     )
+    .on(m.hashes, async (args, context) =>
+      (await source(args, context).hashes(args.paths)).map((h) => {
+        if ("error" in h) return h;
+        const { mtimeNs, ...rest } = h;
+        return { ...rest, mtime: mtimeNs };
+      }),
+    )
+    .onStream(m.stream, async function* (args, context) {
+      const listed = { size: args.size, mtimeNs: args.mtime };
+      for await (const piece of source(args, context).stream(args.path, listed, context.signal)) {
+        if ("hash" in piece) {
+          yield piece;
+          continue;
+        }
+        for (let at = 0; at < piece.data.length; at += READ_CHUNK) {
+          yield { data: piece.data.subarray(at, at + READ_CHUNK) };
+        }
+      }
+    })
     .onStream(m.delta, async function* (args, context) {
       const session = sessions.get(args, context, "source");
       const { weak, strong, ...geometry } = args.signature;
@@ -190,6 +218,11 @@ export function registerSyncService(service: Service, resolve: EndpointResolver)
     .onStream(m.begin, async function* (args, context) {
       const session = sessions.get(args, context, "destination");
       const { entry } = args;
+      if (args.leaves === undefined) {
+        const rec = await session.endpoints.destination.begin(entry);
+        yield rec;
+        return;
+      }
       const leaves = leavesFromBytes(sessions.take(session, args.leaves));
       if (leaves?.length !== leafCount(entry.size)) {
         throw new RealizeError(
@@ -216,7 +249,7 @@ export function registerSyncService(service: Service, resolve: EndpointResolver)
       return null;
     })
     .on(m.commit, async (args, context) => {
-      await destination(args, context).commit(args.token);
+      await destination(args, context).commit(args.token, args.hash);
       return null;
     })
     .on(m.abort, async (args, context) => {

@@ -75,11 +75,12 @@ export class RemoteDestination implements TreeDestination {
     return results;
   }
 
-  async begin(entry: TreeEntry, leaves: readonly Hash[]): Promise<Reception> {
-    const arg = await this.session.bytesArg(leavesToWire(leaves));
-    let opened: { token: number; hasBase: boolean } | undefined;
+  async begin(entry: TreeEntry, leaves?: readonly Hash[]): Promise<Reception> {
+    const arg = leaves && (await this.session.bytesArg(leavesToWire(leaves)));
+    let opened: { token: number; hasBase: boolean; resumable?: boolean } | undefined;
     let need = ByteRanges.empty();
-    for await (const page of this.session.stream(m.begin, { entry, leaves: arg })) {
+    const args = arg === undefined ? { entry } : { entry, leaves: arg };
+    for await (const page of this.session.stream(m.begin, args)) {
       if (opened && opened.token !== page.token) throw this.fault("sync.begin changed its token");
       opened ??= page;
       need = need.union(page.need);
@@ -88,7 +89,8 @@ export class RemoteDestination implements TreeDestination {
     this.open.add(opened.token);
     const last = need.ranges[need.ranges.length - 1];
     if (last && last.end > entry.size) throw this.fault("sync.begin needs bytes past the end");
-    return { token: opened.token, need, hasBase: opened.hasBase };
+    const { token, hasBase } = opened;
+    return opened.resumable ? { token, need, hasBase, resumable: true } : { token, need, hasBase };
   }
 
   async write(token: number, offset: number, data: Uint8Array): Promise<void> {
@@ -136,8 +138,8 @@ export class RemoteDestination implements TreeDestination {
     }
   }
 
-  async commit(token: number): Promise<void> {
-    await this.session.call(m.commit, { token });
+  async commit(token: number, hash?: Hash): Promise<void> {
+    await this.session.call(m.commit, hash === undefined ? { token } : { token, hash });
     this.open.delete(token);
   }
 

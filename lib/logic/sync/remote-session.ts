@@ -9,7 +9,7 @@ import {
   syncMethods,
 } from "../../network/sync-protocol.ts";
 import { type BytesArg, batchBySize, DATA_CHUNK, textWireSize } from "../../network/sync-wire.ts";
-import type { Listing } from "./endpoints.ts";
+import type { ListHashes, Listing } from "./endpoints.ts";
 
 /** The arguments of a session method, less the arena and session the session adds. */
 export type Rest<A> = Omit<A, keyof SessionArgs>;
@@ -87,11 +87,12 @@ export class RemoteSession {
   }
 
   /** The side's listing under `scope`, gathered from its pages (a long scope in parts). */
-  async list(scope: readonly ArenaPath[]): Promise<Listing> {
+  async list(scope: readonly ArenaPath[], hashes?: ListHashes): Promise<Listing> {
     const listing: Listing = { entries: [], failures: [] };
     const parts = scope.length === 0 ? [[]] : batchBySize(scope, (p) => textWireSize(p.text));
     for (const part of parts) {
-      for await (const page of this.stream(syncMethods.list, { scope: part })) {
+      const args = hashes === undefined ? { scope: part } : { scope: part, hashes };
+      for await (const page of this.stream(syncMethods.list, args)) {
         listing.entries.push(...page.entries);
         listing.failures.push(...page.failures);
       }

@@ -8,7 +8,14 @@ import type { Hash } from "../../model/hash.ts";
 import type { TreeEntry } from "../../model/tree-entry.ts";
 import { syncMethods as m, type SyncCaller } from "../../network/sync-protocol.ts";
 import { batchBySize, textWireSize } from "../../network/sync-wire.ts";
-import type { Listing, SmallRead, TreeSource } from "./endpoints.ts";
+import type {
+  HashRead,
+  ListHashes,
+  Listing,
+  SmallRead,
+  StreamPiece,
+  TreeSource,
+} from "./endpoints.ts";
 import { peerFault, RemoteSession } from "./remote-session.ts";
 
 /**
@@ -24,8 +31,32 @@ export class RemoteSource implements TreeSource {
     this.session = new RemoteSession(connection, arena, "source");
   }
 
-  list(scope: readonly ArenaPath[]): Promise<Listing> {
-    return this.session.list(scope);
+  list(scope: readonly ArenaPath[], hashes?: ListHashes): Promise<Listing> {
+    return this.session.list(scope, hashes);
+  }
+
+  /** Asks in parts of bounded size; answers must name exactly the files asked for. */
+  async hashes(paths: readonly ArenaPath[]): Promise<HashRead[]> {
+    const out: HashRead[] = [];
+    for (const ask of batchBySize(paths, (p) => textWireSize(p.text))) {
+      const got = await this.session.call(m.hashes, { paths: ask });
+      if (got.length !== ask.length || got.some((r, i) => r.path !== ask[i]!.text)) {
+        throw peerFault(this.session.arena, "sync.hashes answered for other files");
+      }
+      for (const r of got) {
+        out.push("error" in r ? r : { path: r.path, hash: r.hash, size: r.size, mtimeNs: r.mtime });
+      }
+    }
+    return out;
+  }
+
+  async *stream(
+    path: ArenaPath,
+    listed: { size: number; mtimeNs: bigint },
+    signal?: AbortSignal,
+  ): AsyncIterable<StreamPiece> {
+    const args = { path, size: listed.size, mtime: listed.mtimeNs };
+    yield* this.session.stream(m.stream, args, { signal });
   }
 
   async leaves(path: ArenaPath, hash: Hash): Promise<Hash[]> {
@@ -53,7 +84,13 @@ export class RemoteSource implements TreeSource {
       ) {
         throw peerFault(this.session.arena, "sync.readSmall answered for other files");
       }
-      reads.push(...got);
+      for (const r of got) {
+        if (!("data" in r)) reads.push(r);
+        else {
+          const { mtime, ...rest } = r;
+          reads.push(mtime === undefined ? rest : { ...rest, mtimeNs: mtime });
+        }
+      }
       rest = rest.slice(got.length);
     }
     return reads;

@@ -3,7 +3,14 @@ import type { ByteRanges } from "../../model/byte-ranges.ts";
 import { isRealizeError, RealizeError } from "../../model/errors.ts";
 import type { Hash } from "../../model/hash.ts";
 import type { TreeEntry } from "../../model/tree-entry.ts";
-import type { ItemResult, Reception, SmallFile, TreeDestination, TreeSource } from "./endpoints.ts";
+import type {
+  ItemResult,
+  Reception,
+  SmallFile,
+  SmallRead,
+  TreeDestination,
+  TreeSource,
+} from "./endpoints.ts";
 import type { JobState } from "./job-state.ts";
 import type { PlanItem } from "./plan.ts";
 
@@ -41,10 +48,21 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** True when what was read is the content `entry` was listed with (hashed unless vouched for). */
-function isListedContent(entry: TreeEntry, read: { data: Uint8Array; hash?: Hash }): boolean {
-  if (entry.hash === undefined || read.data.length !== entry.size) return false;
-  return (read.hash ?? hashBytes(read.data)).equals(entry.hash);
+/**
+ * The hash of what was read when it is the content `entry` was listed with, else
+ * undefined: for an entry listed with a hash, the bytes must have it (hashed here unless
+ * the source vouched); for one listed without, the file must have held still while it was
+ * read, at the listed size and mtime.
+ */
+function listedHash(
+  entry: TreeEntry,
+  read: Extract<SmallRead, { data: unknown }>,
+): Hash | undefined {
+  if (read.data.length !== entry.size) return undefined;
+  if (entry.hash === undefined) {
+    return read.mtimeNs === entry.mtimeNs ? (read.hash ?? hashBytes(read.data)) : undefined;
+  }
+  return (read.hash ?? hashBytes(read.data)).equals(entry.hash) ? entry.hash : undefined;
 }
 
 /** Counts a plan item that needs no transfer (or a dry run's would-be transfer). */
@@ -70,6 +88,8 @@ export function report(job: JobState, item: PlanItem, error?: string, dryRun = f
 export class TransferRun {
   /** Files and symlinks now verified at the destination: what --move may delete. */
   readonly verified: TreeEntry[] = [];
+  /** Paths the destination listed a file at: a file sent there is compared by leaves, never streamed. */
+  readonly basePaths = new Set<string>();
   private fatal = false;
 
   constructor(
@@ -123,8 +143,12 @@ export class TransferRun {
     const changed: TreeEntry[] = [];
     for (const entry of batch) {
       const read = data.get(entry.path.text);
-      if (!read || "error" in read) this.fail(entry, read?.error ?? "the source did not send it");
-      else if (isListedContent(entry, read)) files.push({ entry, data: read.data });
+      if (!read || "error" in read) {
+        this.fail(entry, read?.error ?? "the source did not send it");
+        continue;
+      }
+      const hash = listedHash(entry, read);
+      if (hash) files.push({ entry: { ...entry, hash }, data: read.data });
       else changed.push(entry);
     }
     if (files.length > 0) {
@@ -143,7 +167,8 @@ export class TransferRun {
   async large(entry: TreeEntry, retried = false): Promise<void> {
     this.job.start(entry.path.text, entry.size);
     try {
-      this.sent(entry, await this.sendLarge(entry));
+      const done = await this.sendLarge(entry);
+      this.sent({ ...entry, hash: done.hash }, done.sent);
     } catch (e) {
       if (isRealizeError(e) && e.code === "hash_mismatch") return this.resend(entry, retried);
       this.rethrowFatal(e);
@@ -168,22 +193,43 @@ export class TransferRun {
     return again.size <= SMALL_FILE ? this.small([again], true) : this.large(again, true);
   }
 
-  private async sendLarge(entry: TreeEntry): Promise<number> {
-    if (!entry.hash) throw new RealizeError("internal", `no hash listed for ${entry.path.text}`);
-    const leaves = await this.source.leaves(entry.path, entry.hash);
-    const rec = await this.destination.begin(entry, leaves);
-    try {
+  /**
+   * Sends one large file. One listed without a hash, where the destination has no file, is
+   * streamed whole and hashed on the way (its root comes at the end, nothing is read
+   * twice), unless the destination holds an earlier partial of it: then, as for a file
+   * with a base, the source hashes it first and the leaves say what still has to travel.
+   */
+  private async sendLarge(entry: TreeEntry): Promise<{ sent: number; hash: Hash }> {
+    if (!entry.hash && !this.basePaths.has(entry.path.text)) {
+      const rec = await this.destination.begin(entry);
+      if (!rec.resumable) return this.receiving(rec, (token) => this.sendStream(entry, token));
+      await this.destination.abort(rec.token, true);
+    }
+    const hashed = entry.hash ? entry : { ...entry, hash: await this.hashOf(entry) };
+    const hash = hashed.hash!;
+    const leaves = await this.source.leaves(entry.path, hash);
+    const rec = await this.destination.begin(hashed, leaves);
+    const sent = await this.receiving(rec, async (token) => {
       const byDelta =
         rec.hasBase && entry.size >= DELTA_MIN && rec.need.totalLength > entry.size / 2;
       const bySplice =
         rec.hasBase && !byDelta && !rec.need.isEmpty && rec.need.ranges.length <= SPLICE_RANGES;
-      const sent = byDelta
-        ? await this.sendDelta(entry, rec.token)
+      const n = byDelta
+        ? await this.sendDelta(entry, token)
         : bySplice
-          ? await this.sendDelta(entry, rec.token, rec.need)
+          ? await this.sendDelta(entry, token, rec.need)
           : await this.sendRanges(entry, rec);
-      await this.destination.commit(rec.token);
-      return sent;
+      this.checkStop();
+      await this.destination.commit(token);
+      return { sent: n, hash };
+    });
+    return sent;
+  }
+
+  /** Runs the sending of a reception; on failure gives it up, keeping a partial worth resuming. */
+  private async receiving<T>(rec: Reception, send: (token: number) => Promise<T>): Promise<T> {
+    try {
+      return await send(rec.token);
     } catch (e) {
       const resumable =
         this.stopped() || (isRealizeError(e) && (e.code === "hash_mismatch" || FATAL.has(e.code)));
@@ -192,11 +238,69 @@ export class TransferRun {
     }
   }
 
+  /** The source's hash of a file listed without one; "hash_mismatch" when it changed since. */
+  private async hashOf(entry: TreeEntry): Promise<Hash> {
+    const [got] = await this.source.hashes([entry.path]);
+    if (!got || got.path !== entry.path.text) {
+      throw new RealizeError("protocol", `the source did not hash ${entry.path.text}`);
+    }
+    if ("error" in got) throw new RealizeError("io", got.error, { path: entry.path.text });
+    if (got.size !== entry.size || got.mtimeNs !== entry.mtimeNs) {
+      throw new RealizeError("hash_mismatch", `${entry.path.text} changed since it was listed`, {
+        path: entry.path.text,
+      });
+    }
+    return got.hash;
+  }
+
+  /** Streams a whole file into a fresh partial, and commits it under the root the source sealed. */
+  private async sendStream(entry: TreeEntry, token: number): Promise<{ sent: number; hash: Hash }> {
+    const path = entry.path.text;
+    const writes = new WriteWindow();
+    let offset = 0;
+    let sealed: Hash | undefined;
+    try {
+      for await (const piece of this.source.stream(entry.path, entry, this.stop)) {
+        this.checkStop();
+        if (sealed !== undefined || ("data" in piece && offset + piece.data.length > entry.size)) {
+          throw new RealizeError(
+            "protocol",
+            `the source sent more than the ${entry.size} bytes of ${path}`,
+          );
+        }
+        if ("hash" in piece) {
+          sealed = piece.hash;
+          continue;
+        }
+        const { data } = piece;
+        await writes.add(
+          this.destination
+            .write(token, offset, data)
+            .then(() => this.job.advance(path, data.length, data.length)),
+        );
+        offset += data.length;
+      }
+      await writes.drain();
+    } catch (e) {
+      await writes.settle();
+      throw e;
+    }
+    this.checkStop();
+    if (sealed === undefined || offset !== entry.size) {
+      throw new RealizeError(
+        "protocol",
+        `the source ended ${path} after ${offset} of ${entry.size} bytes`,
+      );
+    }
+    await this.destination.commit(token, sealed);
+    return { sent: offset, hash: sealed };
+  }
+
   /** Sends the ranges the destination needs, with a few writes in flight. */
   private async sendRanges(entry: TreeEntry, rec: Reception): Promise<number> {
     const path = entry.path.text;
     this.job.advance(path, entry.size - rec.need.totalLength, 0);
-    const window: Promise<void>[] = [];
+    const writes = new WriteWindow();
     let sent = 0;
     try {
       for (const range of rec.need.ranges) {
@@ -207,19 +311,18 @@ export class TransferRun {
             throw new RealizeError("protocol", `the source sent more than ${range} of ${path}`);
           }
           // Progress counts a chunk once the destination took it, not when it was queued.
-          const write = this.destination
-            .write(rec.token, offset, data)
-            .then(() => this.job.advance(path, data.length, data.length));
-          write.catch(() => {});
-          window.push(write);
+          await writes.add(
+            this.destination
+              .write(rec.token, offset, data)
+              .then(() => this.job.advance(path, data.length, data.length)),
+          );
           offset += data.length;
           sent += data.length;
-          if (window.length >= WRITE_WINDOW) await window.shift();
         }
       }
-      await Promise.all(window);
+      await writes.drain();
     } catch (e) {
-      await Promise.allSettled(window);
+      await writes.settle();
       throw e;
     }
     return sent;
@@ -311,6 +414,28 @@ export class TransferRun {
         error: `empty source directories not removed: ${pruned.error}`,
       });
     }
+  }
+}
+
+/** Writes of one file in flight at once: at most WRITE_WINDOW, waited for in order. */
+class WriteWindow {
+  private readonly pending: Promise<void>[] = [];
+
+  /** Adds a write; waits for the oldest when the window is full (its error is thrown). */
+  async add(write: Promise<void>): Promise<void> {
+    write.catch(() => {});
+    this.pending.push(write);
+    if (this.pending.length >= WRITE_WINDOW) await this.pending.shift();
+  }
+
+  /** Waits for every write; throws the first error. */
+  async drain(): Promise<void> {
+    await Promise.all(this.pending.splice(0));
+  }
+
+  /** Waits for every write to end, whatever its outcome. */
+  async settle(): Promise<void> {
+    await Promise.allSettled(this.pending.splice(0));
   }
 }
 

@@ -27,6 +27,52 @@ describe("runTransfer over two memory trees", () => {
     expect(dst.stats).toEqual(before);
   });
 
+  test("large files the destination lacks are streamed whole: no leaves and no hashes asked for", async () => {
+    const src = sampleTree();
+    const dst = new MemoryTree();
+    const asked = { leaves: 0, hashes: 0, streams: 0 };
+    const { leaves, hashes, stream } = src;
+    src.leaves = (...a) => {
+      asked.leaves++;
+      return leaves.apply(src, a);
+    };
+    src.hashes = (...a) => {
+      asked.hashes++;
+      return hashes.apply(src, a);
+    };
+    src.stream = (...a) => {
+      asked.streams++;
+      return stream.apply(src, a);
+    };
+    const summary = await transfer(src, dst);
+    expect(summary.failed).toEqual([]);
+    expect(shape(dst)).toEqual(shape(src));
+    expect(asked).toEqual({ leaves: 0, hashes: 0, streams: 2 });
+  });
+
+  test("a file listed without a hash beside a same-size file is hashed to decide: same content is left, other content sent", async () => {
+    const src = sampleTree();
+    const dst = new MemoryTree();
+    await transfer(src, dst);
+    const a = src.content("docs/a.txt")!;
+    src.setFile("docs/a.txt", a, { mtimeNs: 5n });
+    const huge = Uint8Array.from(src.content("media/huge.bin")!);
+    huge[0] = (huge[0]! + 1) % 256;
+    src.setFile("media/huge.bin", huge, { mtimeNs: 6n });
+    let hashed = 0;
+    const { hashes } = src;
+    src.hashes = (paths) => {
+      hashed += paths.length;
+      return hashes.call(src, paths);
+    };
+    const summary = await transfer(src, dst);
+    expect(summary.failed).toEqual([]);
+    expect(shape(dst)).toEqual(shape(src));
+    expect(summary.files.sent).toBe(1);
+    expect(summary.bytes.sent).toBe(2048);
+    expect(hashed).toBe(6);
+  });
+
   test("only mtime or mode changed: metadata is set, no content is sent", async () => {
     const src = sampleTree();
     const dst = new MemoryTree();

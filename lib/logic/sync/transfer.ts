@@ -58,12 +58,14 @@ export async function runTransfer(
     options.observer,
   );
   const listed = phase("transfer: list both sides");
-  const [src, dst] = await Promise.all([
-    source.list(options.scope),
+  const [listing, dst] = await Promise.all([
+    source.list(options.scope, "known"),
     destination.list(options.scope),
   ]);
+  const there = new Map(dst.entries.map((e) => [e.path.text, e]));
+  const src = { ...listing, entries: await withHashesToCompare(source, listing.entries, there) };
   listed();
-  const plan = planTransfer(src.entries, new Map(dst.entries.map((e) => [e.path.text, e])));
+  const plan = planTransfer(src.entries, there);
   for (const f of src.failures) job.failUnplanned(f.path, f.error);
   for (const item of plan) if (item.entry.kind !== "dir") job.plan(item.entry.size);
 
@@ -75,6 +77,7 @@ export async function runTransfer(
   }
 
   const run = new TransferRun(source, destination, job, options.stop);
+  for (const [path, entry] of there) if (entry.kind === "file") run.basePaths.add(path);
   for (const item of byAction("refuse"))
     report(job, item, item.action === "refuse" ? item.reason : "");
   await run.batches(byAction("mkdir"), (e) => destination.makeDirs(e), false);
@@ -103,13 +106,47 @@ export async function runTransfer(
   for (const lane of lanes) if (lane.status === "rejected") throw lane.reason;
   if (!run.stopped()) {
     const failed = new Set(job.failures.map((f) => f.path));
-    const dirs = dirsToSettle(plan, new Map(dst.entries.map((e) => [e.path.text, e]))).filter(
-      (item) => !failed.has(item.entry.path.text),
-    );
+    const dirs = dirsToSettle(plan, there).filter((item) => !failed.has(item.entry.path.text));
     await run.batches(dirs, (e) => destination.setMeta(e), false);
   }
   if (options.move && !run.stopped()) await run.moveAway(src.entries);
   return job.summary(run.stopped(), false);
+}
+
+/** Files the source hashes at once when asked for the hashes a plan needs. */
+const HASH_BATCH = 256;
+
+/**
+ * The source's entries with the hash of each file it listed without one where the
+ * destination has a file of the same size (the only case where content decides between
+ * sending and leaving it). A file the source could not hash, or that changed since it was
+ * listed, stays without: it is then sent, and the send finds out what it holds.
+ */
+async function withHashesToCompare(
+  source: TreeSource,
+  entries: TreeEntry[],
+  destination: ReadonlyMap<string, TreeEntry>,
+): Promise<TreeEntry[]> {
+  const wanted = entries.filter((e) => {
+    const there = destination.get(e.path.text);
+    return e.kind === "file" && !e.hash && there?.kind === "file" && there.size === e.size;
+  });
+  if (wanted.length === 0) return entries;
+  const hashes = new Map<string, TreeEntry["hash"]>();
+  for (let i = 0; i < wanted.length; i += HASH_BATCH) {
+    const part = wanted.slice(i, i + HASH_BATCH);
+    const got = new Map((await source.hashes(part.map((e) => e.path))).map((h) => [h.path, h]));
+    for (const e of part) {
+      const h = got.get(e.path.text);
+      if (h && "hash" in h && h.size === e.size && h.mtimeNs === e.mtimeNs) {
+        hashes.set(e.path.text, h.hash);
+      }
+    }
+  }
+  return entries.map((e) => {
+    const hash = hashes.get(e.path.text);
+    return hash ? { ...e, hash } : e;
+  });
 }
 
 /**
