@@ -3,9 +3,10 @@ import { constants as osConstants } from "node:os";
 /**
  * The few libc calls realize needs that Node's fs does not offer, bound through bun:ffi
  * on Linux: futimens/utimensat (nanosecond times), syncfs (one flush for a whole
- * filesystem), flock (one writer per partial file) and copy_file_range (a copy inside the
- * kernel). Each call returns 0 or -1 as in C (copyFileRange: the bytes copied or -1);
- * `errno()` reads the thread's errno.
+ * filesystem), flock (one writer per partial file), copy_file_range (a copy inside the
+ * kernel) and, where libc has it, statx (an lstat into a caller's buffer, for walks). Each
+ * call returns 0 or -1 as in C (copyFileRange: the bytes copied or -1); `errno()` reads the
+ * thread's errno.
  */
 export interface Libc {
   futimens(fd: number, times: BigInt64Array): number;
@@ -21,6 +22,11 @@ export interface Libc {
     offsetOut: number,
     length: number,
   ): number;
+  /**
+   * statx(2) of the NUL-terminated `path` (relative to `dirfd`, or AT_FDCWD) into `out`
+   * (256 bytes, the kernel's struct statx); undefined when libc has no statx (glibc < 2.28).
+   */
+  statx?: (dirfd: number, path: Uint8Array, flags: number, mask: number, out: Uint8Array) => number;
   errno(): number;
 }
 
@@ -50,6 +56,19 @@ export async function libc(): Promise<Libc | null> {
       },
       __errno_location: { args: [], returns: FFIType.ptr },
     });
+    let statx: Libc["statx"];
+    try {
+      const x = dlopen("libc.so.6", {
+        statx: {
+          args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.u32, FFIType.ptr],
+          returns: FFIType.i32,
+        },
+      });
+      statx = (dirfd, path, flags, mask, out) =>
+        x.symbols.statx(dirfd, ptr(path), flags, mask, ptr(out));
+    } catch {
+      statx = undefined;
+    }
     loaded = {
       futimens: (fd, times) => lib.symbols.futimens(fd, ptr(times)),
       utimensat: (dirfd, path, times, flags) =>
@@ -61,6 +80,7 @@ export async function libc(): Promise<Libc | null> {
         const at = ptr(offsets);
         return Number(lib.symbols.copy_file_range(fdIn, at, fdOut, at + 8, length, 0));
       },
+      statx,
       errno: () => {
         const at = lib.symbols.__errno_location();
         return at === null ? 0 : read.i32(at, 0);

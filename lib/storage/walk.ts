@@ -1,13 +1,18 @@
 import type { BigIntStats } from "node:fs";
-import { lstatSync } from "node:fs";
 import { readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { ArenaPath, isPartialName } from "../model/arena-path.ts";
 import { ioError, RealizeError } from "../model/errors.ts";
 import { dirNames, showBytes } from "./dir-names.ts";
+import {
+  type DirStats,
+  type EntryStat,
+  type EntryStatter,
+  entryStatOf,
+  entryStatter,
+} from "./entry-stat.ts";
 import { IgnoreRules } from "./ignore-rules.ts";
 import type { RealEntry } from "./real-entry.ts";
-import { realEntry } from "./real-entry.ts";
 import type { RealRoot } from "./real-root.ts";
 
 /** One path the walk could not take, with the reason; the walk goes on without it. */
@@ -46,7 +51,8 @@ export interface WalkOptions {
  * exception. Throws only when the root itself cannot be read.
  */
 export async function walkArena(root: RealRoot, options: WalkOptions = {}): Promise<WalkResult> {
-  const walk = new Walk(root, options.rules ?? (await IgnoreRules.load(root)));
+  const rules = options.rules ?? (await IgnoreRules.load(root));
+  const walk = new Walk(root, rules, await entryStatter());
   await walk.run(options.under, options.concurrency ?? 16);
   walk.partials.sort(ArenaPath.compare);
   return { entries: walk.inOrder(), failures: walk.failures, partials: walk.partials };
@@ -73,14 +79,16 @@ class Walk {
   readonly partials: ArenaPath[] = [];
   readonly #root: RealRoot;
   readonly #rules: IgnoreRules;
+  readonly #lstat: EntryStatter;
   /** The named paths of a walk `under` some, in order (see `run`). */
   readonly #starts: RealEntry[] = [];
   /** The entries of each directory listed, by its path text (ROOT for the root), by name. */
   readonly #contents = new Map<string, RealEntry[]>();
 
-  constructor(root: RealRoot, rules: IgnoreRules) {
+  constructor(root: RealRoot, rules: IgnoreRules, lstat: EntryStatter) {
     this.#root = root;
     this.#rules = rules;
+    this.#lstat = lstat;
   }
 
   async run(under: readonly ArenaPath[] | undefined, concurrency: number): Promise<void> {
@@ -139,7 +147,7 @@ class Walk {
       return false;
     }
     if (this.#rules.ignoresWithin(path, stats.isDirectory())) return false;
-    const entry = await this.#entry(path, stats);
+    const entry = await this.#entry(path, entryStatOf(stats));
     if (entry !== undefined) this.#starts.push(entry);
     return stats.isDirectory();
   }
@@ -164,12 +172,27 @@ class Walk {
       );
       this.failures.push({ path: shown, error });
     }
+    const stats = this.#lstat(abs);
+    try {
+      return await this.#take(dir, abs, listing.names, stats);
+    } finally {
+      stats.close();
+    }
+  }
+
+  /** Takes the entries `names` of the directory `dir` (at `abs`); returns its subdirectories. */
+  async #take(
+    dir: ArenaPath | undefined,
+    abs: string,
+    names: string[],
+    dirStats: DirStats,
+  ): Promise<ArenaPath[]> {
     const subdirs: ArenaPath[] = [];
     const links: Promise<void>[] = [];
     const contents: (RealEntry | undefined)[] = [];
     this.#contents.set(dir === undefined ? ROOT : dir.text, contents as RealEntry[]);
     let sinceYield = 0;
-    for (const name of sortNames(listing.names)) {
+    for (const name of sortNames(names)) {
       if (++sinceYield === YIELD_EVERY) {
         sinceYield = 0;
         await new Promise((resolve) => setImmediate(resolve));
@@ -192,16 +215,17 @@ class Walk {
         this.partials.push(path);
         continue;
       }
-      const file = `${abs}/${name}`;
-      let stats: BigIntStats;
+      let stats: EntryStat | undefined;
       try {
-        stats = lstatSync(file, { bigint: true });
+        stats = dirStats.lstat(name);
       } catch (e) {
+        const file = `${abs}/${name}`;
         if (errnoOf(e) !== "ENOENT") this.#fail(path.text, ioError("look up", file, e));
         continue;
       }
-      if (this.#rules.ignores(path, stats.isDirectory())) continue;
-      if (stats.isSymbolicLink()) {
+      if (stats === undefined) continue;
+      if (this.#rules.ignores(path, stats.kind === "dir")) continue;
+      if (stats.kind === "symlink") {
         const at = contents.push(undefined) - 1;
         links.push(
           this.#entry(path, stats).then((entry) => {
@@ -225,8 +249,8 @@ class Walk {
   }
 
   /** The entry for `path`, reading a symlink's text; undefined when it was skipped as a failure. */
-  async #entry(path: ArenaPath, stats: BigIntStats): Promise<RealEntry | undefined> {
-    if (!stats.isSymbolicLink()) return this.#entryNow(path, stats);
+  async #entry(path: ArenaPath, stats: EntryStat): Promise<RealEntry | undefined> {
+    if (stats.kind !== "symlink") return this.#entryNow(path, stats);
     try {
       return this.#entryNow(path, stats, await linkText(this.#root.absolute(path)));
     } catch (e) {
@@ -236,16 +260,19 @@ class Walk {
   }
 
   /** The entry for `path` (not a symlink, or one whose text is known), or undefined as a failure. */
-  #entryNow(path: ArenaPath, stats: BigIntStats, target?: string): RealEntry | undefined {
-    const entry = realEntry(path, stats, target);
-    if (entry === undefined) {
+  #entryNow(path: ArenaPath, stats: EntryStat, target?: string): RealEntry | undefined {
+    const { kind, size, mtimeNs, ctimeNs, ino, mode } = stats;
+    if (kind === undefined) {
       const error = new RealizeError(
         "bad_path",
         `skipping ${JSON.stringify(path.text)}: it is not a file, directory or symlink (a FIFO, socket or device is never synced)`,
         { path: path.text },
       );
       this.failures.push({ path: path.text, error });
+      return undefined;
     }
+    const entry: RealEntry = { path, kind, size, mtimeNs, ctimeNs, ino, mode };
+    if (target !== undefined) entry.target = target;
     return entry;
   }
 
