@@ -3,12 +3,13 @@ import { encodeDelta } from "../../delta/delta.ts";
 import type { DeltaOp } from "../../delta/delta-op.ts";
 import type { Signature } from "../../delta/signature.ts";
 import { SplicedRanges } from "../../delta/spliced-ranges.ts";
-import { MerkleHasher } from "../../hash/index.ts";
+import { hashLeaves } from "../../hash/hash-leaves.ts";
+import { LEAF_SIZE, MerkleHasher, merkleRoot } from "../../hash/index.ts";
 import type { ArenaPath } from "../../model/arena-path.ts";
 import type { ByteRange } from "../../model/byte-range.ts";
 import type { ByteRanges } from "../../model/byte-ranges.ts";
 import { isRealizeError, RealizeError } from "../../model/errors.ts";
-import type { Hash } from "../../model/hash.ts";
+import { Hash } from "../../model/hash.ts";
 import type { TreeEntry } from "../../model/tree-entry.ts";
 import { RealEdits } from "../../storage/real-edits.ts";
 import { realEntry, sameVersion } from "../../storage/real-entry.ts";
@@ -27,8 +28,10 @@ import { SMALL_FILE } from "./transfer-run.ts";
 
 /** Small files read between two turns of the event loop. */
 const READS_PER_TURN = 64;
-/** Bytes per read of a streamed file (one read ahead while the last one is hashed and sent). */
-const STREAM_CHUNK = 256 * 1024;
+/** Bytes per read of a streamed file: a whole number of leaves (one read ahead). */
+const STREAM_CHUNK = 4 * LEAF_SIZE;
+/** Chunks of a streamed file waiting for the hashing worker, at most. */
+const LEAVES_AHEAD = 16;
 /** Literal bytes per batch of delta ops handed on at once. */
 const OPS_BATCH_BYTES = 512 * 1024;
 const OPS_BATCH_COUNT = 1024;
@@ -67,8 +70,9 @@ export class LocalSource implements TreeSource {
   }
 
   /**
-   * Reads the file once, hashing each chunk as it goes out (one read ahead), then checks
-   * that the file held still throughout and records its hash, so the next listing knows it.
+   * Reads the file once (one read ahead), handing each chunk's leaves to the hashing
+   * worker as it goes out, so hashing overlaps sending. Then checks that the file held
+   * still throughout and records its hash, so the next listing knows it.
    */
   async *stream(
     path: ArenaPath,
@@ -81,12 +85,12 @@ export class LocalSource implements TreeSource {
         ? changed(this.arena, path, "was removed")
         : e;
     });
+    const leaves = new LeafQueue();
     try {
       if (Number(before.size) !== listed.size || before.mtimeNs !== listed.mtimeNs) {
         throw changed(this.arena, path, "changed");
       }
       const abs = root.absolute(path);
-      const hasher = new MerkleHasher();
       const read = (at: number) =>
         readFully(handle, at, Math.min(STREAM_CHUNK, listed.size - at), abs);
       let next = listed.size > 0 ? read(0) : undefined;
@@ -95,19 +99,20 @@ export class LocalSource implements TreeSource {
         if (data.length === 0) throw changed(this.arena, path, "shrank");
         at += data.length;
         next = at < listed.size ? read(at) : undefined;
-        hasher.update(data);
+        await leaves.add(data);
         yield { data };
       }
+      const hashed = await leaves.digest(listed.size);
       const after = await handle.stat({ bigint: true });
       if (!sameVersion(versionOf(before), versionOf(after))) {
         throw changed(this.arena, path, "changed while it was read");
       }
-      const hashed = hasher.digest();
       const mode = Number(after.mode) & 0o7777;
       const file = { path, ...versionOf(after), mode, hash: hashed.hash };
       index.recordRead(name, file, hashed.leaves, checkedNs);
       yield { hash: hashed.hash };
     } finally {
+      await leaves.settle();
       await handle.close();
     }
   }
@@ -213,6 +218,33 @@ export class LocalSource implements TreeSource {
   async removeEmptyDirs(dirs: readonly ArenaPath[]): Promise<void> {
     const deepestFirst = [...dirs].sort((a, b) => b.components.length - a.components.length);
     for (const dir of deepestFirst) await this.edits.removeEmptyDir(dir);
+  }
+}
+
+/**
+ * Leaf hashes of a file read in order, computed by the hashing worker while the reader
+ * goes on; at most LEAVES_AHEAD chunks wait for it (bounded memory).
+ */
+class LeafQueue {
+  private readonly pending: Promise<Uint8Array[]>[] = [];
+  private done = 0;
+
+  /** Hands a chunk (a whole number of leaves, but at the end) to the worker. */
+  async add(data: Uint8Array): Promise<void> {
+    this.pending.push(hashLeaves(data));
+    if (this.pending.length - this.done > LEAVES_AHEAD) await this.pending[this.done++];
+  }
+
+  /** The FileHash of the `size` bytes added. */
+  async digest(size: number): Promise<{ hash: Hash; leaves: Hash[] }> {
+    if (size === 0) return new MerkleHasher().digest();
+    const leaves = (await Promise.all(this.pending)).flat().map((b) => Hash.fromBytes(b));
+    return { hash: merkleRoot(leaves, size), leaves };
+  }
+
+  /** Waits for the worker to finish what it was given (the chunks are its copies). */
+  async settle(): Promise<void> {
+    await Promise.allSettled(this.pending);
   }
 }
 
