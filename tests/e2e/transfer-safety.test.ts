@@ -148,13 +148,9 @@ describe("a partial already at the destination", () => {
   test("a partial holding most of a new version beside the old one is resumed", () =>
     resumeBesideOld(3 * MiB));
 
-  // Known gap: when the partial holds less than half of the file and an old version is
-  // there, the engine picks an rsync delta against the old version (transfer-run.ts
-  // sendLarge), and the delta rebuilds the whole partial from offset 0: the verified part
-  // is sent again (here 4 MiB instead of 3). This is also what a rerun after kill -9 of a
-  // delta transfer does. Fixing it needs a delta from the first needed offset (sync.delta
-  // with a start, the patcher writing from there). Run with `bun test --todo`.
-  test.todo("a partial holding a little of a new version beside the old one is resumed", () =>
+  // The engine then sends an rsync delta of just the ranges still needed (not of the whole
+  // file from offset 0), so the verified part is not sent again.
+  test("a partial holding a little of a new version beside the old one is resumed", () =>
     resumeBesideOld(MiB));
 });
 

@@ -29,8 +29,13 @@ interface Open {
   patcher?: DeltaPatcher;
 }
 
-/** Block size of a delta over some ranges (small: they hold small edits). */
+/** Smallest block size of a delta over some ranges (they often hold small edits). */
 const SPLICE_BLOCK = 2048;
+
+/** Block size of a delta over ranges whose base bytes total `length`: as for a whole file, at least SPLICE_BLOCK. */
+export function spliceBlock(length: number): number {
+  return Math.max(SPLICE_BLOCK, chooseBlockSize(length));
+}
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -211,7 +216,7 @@ export class LocalDestination implements TreeDestination {
     }
     const output = new SplicedRanges(ranges);
     const base = output.clip(r.baseSize);
-    r.blockSize = SPLICE_BLOCK;
+    r.blockSize = spliceBlock(base.length);
     r.splice = { base, output };
     return computeSignature(spliceChunks(root, r.entry.path, base), SPLICE_BLOCK);
   }

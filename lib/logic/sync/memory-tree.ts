@@ -22,6 +22,7 @@ import type {
   TreeDestination,
   TreeSource,
 } from "./endpoints.ts";
+import { spliceBlock } from "./local-destination.ts";
 import { MemoryPartial } from "./memory-partial.ts";
 
 /** One path of a memory tree. */
@@ -56,8 +57,6 @@ interface OpenFile {
 }
 
 const READ_PIECE = LEAF_SIZE;
-/** Block size of a delta over some ranges (as the real destination uses). */
-const SPLICE_BLOCK = 2048;
 
 /** The bytes of `data` over the ranges of `splice`, laid end to end. */
 function spliced(data: Uint8Array, splice: SplicedRanges): Uint8Array {
@@ -326,8 +325,9 @@ export class MemoryTree implements TreeSource, TreeDestination {
     if (ranges !== undefined) {
       const output = new SplicedRanges(ranges);
       const data = spliced(current.data, output.clip(current.data.length));
-      file.base = { data, blockSize: SPLICE_BLOCK, output };
-      return computeSignature([data], SPLICE_BLOCK);
+      const blockSize = spliceBlock(data.length);
+      file.base = { data, blockSize, output };
+      return computeSignature([data], blockSize);
     }
     const blockSize = chooseBlockSize(current.data.length);
     file.base = { data: current.data, blockSize };

@@ -210,10 +210,13 @@ export class TransferRun {
     const leaves = await this.source.leaves(entry.path, hash);
     const rec = await this.destination.begin(hashed, leaves);
     const sent = await this.receiving(rec, async (token) => {
-      const byDelta =
-        rec.hasBase && entry.size >= DELTA_MIN && rec.need.totalLength > entry.size / 2;
+      // Beside a base, an rsync delta: of the whole file when all of it is needed (a big
+      // one), else of just the ranges needed (what an earlier partial or the base's
+      // matching leaves do not already hold), so nothing verified is sent again.
+      const whole = rec.need.totalLength === entry.size;
+      const byDelta = rec.hasBase && whole && entry.size >= DELTA_MIN;
       const bySplice =
-        rec.hasBase && !byDelta && !rec.need.isEmpty && rec.need.ranges.length <= SPLICE_RANGES;
+        rec.hasBase && !whole && !rec.need.isEmpty && rec.need.ranges.length <= SPLICE_RANGES;
       const n = byDelta
         ? await this.sendDelta(entry, token)
         : bySplice
