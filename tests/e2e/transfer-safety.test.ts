@@ -288,10 +288,11 @@ describe("kill -9 mid-transfer", () => {
     await running.done;
     expect(watch.look()).toBe("old");
 
-    // The old version makes this a delta transfer, which a rerun restarts rather than
-    // resumes (see the todo test above), so only the outcome is checked here.
+    // The old version makes this a delta transfer; the rerun resumes it with a delta of
+    // just the ranges the partial does not hold yet.
     const again = await push("kill", "beta", "source-killed.bin");
     expect(again.code).toBe(0);
+    expect(again.summary.bytes.sent).toBeLessThanOrEqual(SIZE - 2 * MiB + LEAF);
     const seen = await watch.stop();
     expect(Object.keys(seen).sort()).toEqual(["next", "old"]);
     expect(diskTree(dst)["source-killed.bin"]).toEqual(diskTree(src)["source-killed.bin"]!);
