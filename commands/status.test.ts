@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { partialsUnder } from "../fixtures/disk-tree.ts";
+import { noise } from "../fixtures/noise.ts";
 import { linkPeers, type TestPeer, TestPeers, waitFor } from "../fixtures/peers.ts";
 
 /**
@@ -111,4 +113,30 @@ describe("status", () => {
     expect(s.peers[0].last_seen).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect((await alpha.must("status")).stdout).toMatch(/beta\s+127\.0\.0\.1:\d+\s+yes/);
   });
+});
+
+describe("a background job whose daemon dies", () => {
+  test("kill -9 of the daemon mid-job: nothing torn at the peer; after a restart a push resumes", async () => {
+    const MiB = 1024 * 1024;
+    const data = Buffer.from(noise(8 * MiB, 61));
+    writeFileSync(alpha.machine.path("files", "killed.bin"), data);
+    await alpha.must("push", "docs", "beta", "--background");
+    const partial = beta.machine.path("files", ".killed.bin.realize-partial");
+    await waitFor("killed.bin's partial to reach 2 MiB", () => {
+      try {
+        return statSync(partial).size >= 2 * MiB;
+      } catch {
+        return false;
+      }
+    });
+    await alpha.daemon!.stop("SIGKILL", 0);
+    expect(existsSync(beta.machine.path("files", "killed.bin"))).toBe(false);
+
+    await alpha.serve();
+    const again = await alpha.must("push", "docs", "beta", "--json", "--progress", "none");
+    const summary = JSON.parse(again.stdout);
+    expect(summary.bytes.sent).toBeLessThanOrEqual(6 * MiB + 64 * 1024);
+    expect(readFileSync(beta.machine.path("files", "killed.bin")).equals(data)).toBe(true);
+    expect(partialsUnder(beta.machine.path("files"))).toEqual([]);
+  }, 60_000);
 });
