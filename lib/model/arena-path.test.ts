@@ -366,6 +366,16 @@ describe("partial names", () => {
     );
   });
 
+  test.each([
+    ["a/b.txt", false],
+    [".x.realize-partial", true],
+    ["d/.x.realize-partial/f", true],
+    ["d/x.realize-partial/f", false],
+    ["d/.realize-partial", false],
+  ])("namesPartial(%p) is %p", (text, expected) => {
+    expect(ArenaPath.parse(text).namesPartial()).toBe(expected);
+  });
+
   test("partialPathFor puts the partial beside its target", () => {
     expect(partialPathFor(ArenaPath.parse("a/b/c.txt")).text).toBe("a/b/.c.txt.realize-partial");
     expect(partialPathFor(ArenaPath.parse("top")).text).toBe(".top.realize-partial");

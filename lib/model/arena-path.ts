@@ -182,6 +182,11 @@ export class ArenaPath {
     return ArenaPath.parse(`${this.text}/${tail.text}`);
   }
 
+  /** True when a component of this path is a partial file's name (see isPartialName). */
+  namesPartial(): boolean {
+    return this.text.includes(PARTIAL_SUFFIX) && this.components.some(isPartialName);
+  }
+
   /** True when this path is `dir` itself or lies anywhere below it. */
   isWithin(dir: ArenaPath): boolean {
     return this.text === dir.text || this.text.startsWith(`${dir.text}/`);

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { checkDeltaOp, type DeltaOp } from "../delta/delta-op.ts";
-import { ArenaPath, isPartialName } from "../model/arena-path.ts";
+import { ArenaPath } from "../model/arena-path.ts";
 import { ByteRanges } from "../model/byte-ranges.ts";
 import { Hash } from "../model/hash.ts";
 import { checkName } from "../model/names.ts";
@@ -67,7 +67,7 @@ export const wirePath = v.pipe(
       addIssue({ message: `path ${JSON.stringify(text.slice(0, 200))} ${ArenaPath.check(text)}` });
       return NEVER;
     }
-    if (path.components.some(isPartialName)) {
+    if (path.namesPartial()) {
       addIssue({ message: `path ${JSON.stringify(text.slice(0, 200))} names a partial file` });
       return NEVER;
     }
@@ -168,7 +168,7 @@ export const wireEntry = v.pipe(
     if (path === undefined) {
       return refuse(`path ${JSON.stringify(text.slice(0, 200))} ${ArenaPath.check(text)}`);
     }
-    if (path.components.some(isPartialName)) {
+    if (path.namesPartial()) {
       return refuse(`path ${JSON.stringify(text.slice(0, 200))} names a partial file`);
     }
     if (!KINDS.has(kind)) return refuse(`entry ${path.text} has an unknown kind`);
