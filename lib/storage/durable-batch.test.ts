@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { lstat, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type FileHash, MerkleHasher } from "../hash/index.ts";
 import { ArenaPath } from "../model/arena-path.ts";
@@ -71,6 +71,26 @@ describe.each<FlushMode>(["syncfs", "fsync"])("DurableBatch (%s)", (flush) => {
       "good1",
       "good2",
     ]);
+  });
+
+  test("a file or symlink at the target is replaced; a FIFO there is refused by name", async () => {
+    await writeFile(join(t.outside, "victim"), "keep me");
+    await writeTree(t.dir, { "d/file": "old", "d/link": { link: join(t.outside, "victim") } });
+    expect(Bun.spawnSync(["mkfifo", join(t.dir, "d/fifo")]).exitCode).toBe(0);
+    const batch = new DurableBatch(t.root, { flush });
+    for (const name of ["file", "link", "fifo", "new"]) queue(batch, `d/${name}`, bytes(name));
+    const results = await batch.commit();
+    expect(results.map((r) => [r.path.text, r.error?.code])).toEqual([
+      ["d/file", undefined],
+      ["d/link", undefined],
+      ["d/fifo", "bad_path"],
+      ["d/new", undefined],
+    ]);
+    for (const name of ["file", "link", "new"]) {
+      expect(await readFile(join(t.dir, "d", name), "utf8")).toBe(name);
+    }
+    expect(await readFile(join(t.outside, "victim"), "utf8")).toBe("keep me");
+    expect((await lstat(join(t.dir, "d/fifo"))).isFIFO()).toBe(true);
   });
 
   test("a symlink under a partial's name is replaced, never written through", async () => {

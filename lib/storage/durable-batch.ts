@@ -19,6 +19,11 @@ import { type Libc, libc, libcError } from "./libc.ts";
 import type { FileMeta } from "./partial-file.ts";
 import { type RealEntry, realEntry } from "./real-entry.ts";
 import { inTheWay, type RealRoot } from "./real-root.ts";
+import {
+  type NoReplaceOutcome,
+  type RenameNoReplace,
+  renameNoReplace,
+} from "./rename-no-replace.ts";
 import { asSeconds, fileTimes } from "./set-times.ts";
 import { syncFilesystem } from "./sync-fs.ts";
 
@@ -64,7 +69,8 @@ const YIELD_EVERY = 32;
  * anything is written. The others are written to their partials (`.NAME.realize-partial`,
  * opened without following links and locked, as PartialFile does) with their mode and
  * mtime, all made durable in one round (see FlushMode), then renamed over their targets,
- * then each directory touched is fsynced once. A crash at any instant leaves each target
+ * then each directory touched is fsynced once. Each directory's path is checked for links
+ * once per batch before the writes and once before the renames, not per file. A crash at any instant leaves each target
  * old or new, never a mix, because nothing is renamed before the flush, and a result is
  * only given once the renames are durable. The file system calls are blocking ones made
  * in short runs between turns of the event loop. Failures are per file (see BatchResult).
@@ -108,6 +114,7 @@ export class DurableBatch {
       results.set(item.file, { path: item.file.target, error: asRealizeError(e, item) });
     };
     const c = await libc();
+    const rename = await renameNoReplace();
     const items: Item[] = [];
     for (const file of files) {
       const hashed = new MerkleHasher().update(file.data).digest();
@@ -147,9 +154,10 @@ export class DurableBatch {
 
     written = await this.#flush(written, c, fail);
     const touched = new Map<string, { dir: ArenaPath | undefined; items: Item[] }>();
+    const checked = new Set<string>();
     for (const [i, item] of written.entries()) {
       try {
-        const entry = this.#publish(item);
+        const entry = this.#publish(item, checked, rename);
         results.set(item.file, { path: item.file.target, entry, hashed: item.hashed });
         const dir = item.file.target.parent();
         const key = dir?.text ?? "";
@@ -173,10 +181,12 @@ export class DurableBatch {
     return files.map((file) => results.get(file)!);
   }
 
-  /** Writes one file's partial with its mode and mtime (blocking calls). */
+  /**
+   * Writes one file's partial with its mode and mtime (blocking calls). Its directory was
+   * checked (and made) by ensureDir for this batch.
+   */
   #write(item: Item, c: Libc | null): void {
     const { target, data, meta } = item.file;
-    this.root.resolveSync(item.partial);
     const claimed = claimPartialSync(item.partialAbs, target, item.partial, c);
     item.fd = claimed.fd;
     item.dev = claimed.stats.dev;
@@ -243,10 +253,27 @@ export class DurableBatch {
     return ok;
   }
 
-  /** Renames one partial over its target and closes it; the target's new entry. */
-  #publish(item: Item): RealEntry {
+  /**
+   * Renames one partial over its target and closes it; the target's new entry. The parents
+   * are checked once per directory of the batch (`checked` holds those found sound). A
+   * target that is not there yet is renamed to without a look (RENAME_NOREPLACE refuses
+   * anything that appeared meanwhile, which is then looked at as below).
+   */
+  #publish(item: Item, checked: Set<string>, rename: RenameNoReplace | null): RealEntry {
     const { target } = item.file;
-    const abs = this.root.resolveSync(target);
+    const dir = target.parent()?.text ?? "";
+    if (!checked.has(dir)) {
+      this.root.resolveSync(target);
+      checked.add(dir);
+    }
+    const abs = item.targetAbs;
+    let outcome: NoReplaceOutcome = "unsupported";
+    try {
+      outcome = rename?.(item.partialAbs, abs) ?? "unsupported";
+    } catch (e) {
+      throw ioError("rename into place", abs, e);
+    }
+    if (outcome === "renamed") return this.#close(item);
     let there: BigIntStats | undefined;
     try {
       there = lstatSync(abs, { bigint: true });
@@ -268,6 +295,12 @@ export class DurableBatch {
     } catch (e) {
       throw ioError("rename into place", abs, e);
     }
+    return this.#close(item);
+  }
+
+  /** Closes a published item's file; the target's new entry. */
+  #close(item: Item): RealEntry {
+    const { target } = item.file;
     const stats = fstatSync(item.fd!, { bigint: true });
     closeSync(item.fd!);
     item.fd = undefined;
