@@ -3,6 +3,7 @@
  *
  *   bun bench/storage/small-files.ts [--files 20000] [--dirs 200] [--size 4096]
  *     [--batch 256] [--batch-bytes 1048576] [--lanes 4] [--rounds 3] [--lib NAME=DIR]...
+ *     [--shape FILESxLANES]... [--keep]
  *
  * Each round writes FILES files of SIZE bytes (spread over DIRS directories made
  * beforehand, in path order as a sync sends them) into a fresh directory, three ways:
@@ -12,12 +13,15 @@
  *   committed at once (a new DurableBatch per batch, as the daemon's writeSmall does).
  * With `--lib NAME=DIR` (repeatable) the batch runs once per DIR, taking DurableBatch from
  * DIR/storage (e.g. a copy of an older lib/) instead of this checkout: an A/B in one run.
+ * With `--shape FILESxLANES` (repeatable, e.g. 256x4) each lib runs once per batch shape
+ * (BATCH_BYTES still caps a batch: raise it to let big batches fill up).
  *
  * Rounds alternate the order of the ways. The filesystem is flushed before each run
  * (outside the timing), and a create probe (µs per create of a 4 KiB file in a new
  * directory) is printed before each. Nothing is deleted until the end: on this VM's ext4,
  * creates stay slow for minutes after many deletes, which would make the figures depend on
- * the order. The tree (under BENCH_DIR or the system temp dir) is removed at the end.
+ * the order. The tree (under BENCH_DIR or the system temp dir) is removed at the end
+ * unless --keep is given (removing it slows the creates of the next run for a minute).
  */
 import {
   closeSync,
@@ -45,14 +49,18 @@ const { values } = parseArgs({
     lanes: { type: "string", default: "4" },
     rounds: { type: "string", default: "3" },
     lib: { type: "string", multiple: true },
+    shape: { type: "string", multiple: true },
+    keep: { type: "boolean", default: false },
   },
 });
 const FILES = Number(values.files);
 const DIRS = Number(values.dirs);
 const SIZE = Number(values.size);
-const BATCH = Number(values.batch);
 const BATCH_BYTES = Number(values["batch-bytes"]);
-const LANES = Number(values.lanes);
+const shapes = (values.shape ?? [`${values.batch}x${values.lanes}`]).map((text) => {
+  const [files, lanes] = text.split("x").map(Number);
+  return { files: files!, lanes: lanes! };
+});
 const ROUNDS = Number(values.rounds);
 const here = resolve(import.meta.dir, "../../lib");
 const libs = (values.lib ?? [`DurableBatch=${here}`]).map((spec) => {
@@ -102,7 +110,7 @@ function plainWrites(dir: string): void {
   }
 }
 
-async function batchWay(name: string, lib: string): Promise<Way> {
+async function batchWays(name: string, lib: string): Promise<Way[]> {
   const { DurableBatch } = await import(join(lib, "storage/durable-batch.ts"));
   const { RealRoot } = await import(join(lib, "storage/real-root.ts"));
   const { ArenaPath } = await import(join(lib, "model/arena-path.ts"));
@@ -113,35 +121,37 @@ async function batchWay(name: string, lib: string): Promise<Way> {
     expected: new MerkleHasher().update(contents[i]!).digest(),
     meta: { mtimeNs: 1_700_000_000_000_000_001n, mode: 0o644 },
   }));
-  const batches: (typeof files)[] = [];
-  let current: typeof files = [];
-  let bytes = 0;
-  for (const f of files) {
-    if (current.length > 0 && (bytes + SIZE > BATCH_BYTES || current.length >= BATCH)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
+  return shapes.map(({ files: most, lanes }) => {
+    const batches: (typeof files)[] = [];
+    let current: typeof files = [];
+    let bytes = 0;
+    for (const f of files) {
+      if (current.length > 0 && (bytes + SIZE > BATCH_BYTES || current.length >= most)) {
+        batches.push(current);
+        current = [];
+        bytes = 0;
+      }
+      current.push(f);
+      bytes += SIZE;
     }
-    current.push(f);
-    bytes += SIZE;
-  }
-  if (current.length > 0) batches.push(current);
-  return {
-    name: `${name} (${batches[0]!.length} files × ${LANES} lanes)`,
-    async run(dir) {
-      const root = new RealRoot(dir);
-      let next = 0;
-      const lane = async () => {
-        while (next < batches.length) {
-          const batch = new DurableBatch(root);
-          for (const f of batches[next++]!) batch.add(f);
-          const failed = (await batch.commit()).filter((r: { error?: unknown }) => r.error);
-          if (failed.length > 0) throw failed[0].error;
-        }
-      };
-      await Promise.all(Array.from({ length: LANES }, lane));
-    },
-  };
+    if (current.length > 0) batches.push(current);
+    return {
+      name: `${name} (${batches[0]!.length} files × ${lanes} lanes)`,
+      async run(dir: string) {
+        const root = new RealRoot(dir);
+        let next = 0;
+        const lane = async () => {
+          while (next < batches.length) {
+            const batch = new DurableBatch(root);
+            for (const f of batches[next++]!) batch.add(f);
+            const failed = (await batch.commit()).filter((r: { error?: unknown }) => r.error);
+            if (failed.length > 0) throw failed[0].error;
+          }
+        };
+        await Promise.all(Array.from({ length: lanes }, lane));
+      },
+    };
+  });
 }
 
 const ways: Way[] = [
@@ -154,9 +164,10 @@ const ways: Way[] = [
     },
   },
 ];
-for (const { name, dir } of libs) ways.push(await batchWay(name, dir));
+for (const { name, dir } of libs) ways.push(...(await batchWays(name, dir)));
 
 const times = new Map<string, number[]>(ways.map((w) => [w.name, []]));
+const cpus = new Map<string, number[]>(ways.map((w) => [w.name, []]));
 try {
   console.error(`bench: ${FILES} files of ${SIZE} B in ${DIRS} dirs under ${base}`);
   for (let round = 0; round < ROUNDS; round++) {
@@ -168,24 +179,32 @@ try {
       }
       flushAll();
       const probe = createProbe();
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       await way.run(dir);
       const s = (performance.now() - t0) / 1000;
+      const { user, system } = process.cpuUsage(cpu0);
       times.get(way.name)!.push(s);
+      cpus.get(way.name)!.push((user + system) / 1e6);
       console.error(
-        `bench: round ${round + 1}, ${way.name}: ${s.toFixed(3)} s (create probe ${probe} µs)`,
+        `bench: round ${round + 1}, ${way.name}: ${s.toFixed(3)} s, cpu ${((user + system) / 1e6).toFixed(3)} s (create probe ${probe} µs)`,
       );
       flushAll();
     }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const rate = (s: number) => Math.round(FILES / s);
-  console.log(`| ${FILES} × ${SIZE} B in ${DIRS} dirs | files/s (median) | range | s (median) |`);
-  console.log("|---|---:|---:|---:|");
+  console.log(
+    `| ${FILES} × ${SIZE} B in ${DIRS} dirs | files/s (median) | range | s (median) | cpu s (median) |`,
+  );
+  console.log("|---|---:|---:|---:|---:|");
   for (const way of ways) {
     const xs = times.get(way.name)!;
     const range = `${rate(Math.max(...xs))}–${rate(Math.min(...xs))}`;
-    console.log(`| ${way.name} | ${rate(median(xs))} | ${range} | ${median(xs).toFixed(3)} |`);
+    const cpu = median(cpus.get(way.name)!).toFixed(3);
+    console.log(
+      `| ${way.name} | ${rate(median(xs))} | ${range} | ${median(xs).toFixed(3)} | ${cpu} |`,
+    );
   }
   const plain = median(times.get(ways[0]!.name)!);
   const synced = median(times.get(ways[1]!.name)!);
@@ -196,5 +215,6 @@ try {
     );
   }
 } finally {
-  await rm(base, { recursive: true, force: true });
+  if (values.keep) console.error(`bench: kept ${base}`);
+  else await rm(base, { recursive: true, force: true });
 }
