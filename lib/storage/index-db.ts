@@ -5,7 +5,7 @@ import { ArenaPath } from "../model/arena-path.ts";
 import { RealizeError } from "../model/errors.ts";
 import { Hash } from "../model/hash.ts";
 import { hashOpenFile } from "./hash-open-file.ts";
-import { type RealEntry, sameVersion } from "./real-entry.ts";
+import type { RealEntry } from "./real-entry.ts";
 import type { RealRoot } from "./real-root.ts";
 import { openStateDb } from "./state-db.ts";
 
@@ -186,10 +186,7 @@ export class IndexDb {
   /** The recorded hash of `entry` when the record still describes it (see `current`). */
   currentHash(arena: string, entry: RealEntry): Hash | undefined {
     const row = this.#row(arena, entry.path.text);
-    if (row === null) return undefined;
-    const known = fromRow(entry.path, row);
-    const fresh = sameVersion(known, entry) && row.ctime_ns + RACY_WINDOW_NS <= row.checked_ns;
-    return fresh ? known.hash : undefined;
+    return row !== null && describes(row, entry) ? Hash.fromBytes(row.hash) : undefined;
   }
 
   /** The index's clock (wall-clock ns): what a reader takes before reading a file it will record. */
@@ -274,11 +271,8 @@ export class IndexDb {
    */
   async hashIfChanged(arena: string, root: RealRoot, entry: RealEntry): Promise<CheckedHash> {
     const row = this.#row(arena, entry.path.text);
-    if (row !== null) {
-      const known = fromRow(entry.path, row);
-      if (sameVersion(known, entry) && row.ctime_ns + RACY_WINDOW_NS <= row.checked_ns) {
-        return { hash: known.hash, size: known.size, rehashed: false };
-      }
+    if (row !== null && describes(row, entry)) {
+      return { hash: Hash.fromBytes(row.hash), size: entry.size, rehashed: false };
     }
     let small = entry.size <= SMALL_FILE;
     for (let attempt = 1; ; attempt++) {
@@ -321,7 +315,7 @@ export class IndexDb {
 
   /** The row of `path`: kept back, preloaded, or from the database. */
   #row(arena: string, path: string): Row | null {
-    const deferred = this.#deferred.get(keyOf(arena, path));
+    const deferred = this.#deferred.size === 0 ? undefined : this.#deferred.get(keyOf(arena, path));
     if (deferred !== undefined) return toRow(deferred.file, deferred.checkedNs);
     const preloaded = this.#preloaded.get(arena);
     if (preloaded !== undefined) return preloaded.rows.get(path) ?? null;
@@ -385,6 +379,20 @@ function toRow(file: IndexedFile, checkedNs: bigint): Row {
     hash: file.hash.bytes,
     checked_ns: checkedNs,
   };
+}
+
+/**
+ * True when `row` was recorded for the file `entry` as it is now (same size, mtime, inode
+ * and ctime, as sameVersion) and is not racy (see RACY_WINDOW_NS).
+ */
+function describes(row: Row, entry: RealEntry): boolean {
+  return (
+    Number(row.size) === entry.size &&
+    row.mtime_ns === entry.mtimeNs &&
+    row.ctime_ns === entry.ctimeNs &&
+    u64(row.ino) === entry.ino &&
+    row.ctime_ns + RACY_WINDOW_NS <= row.checked_ns
+  );
 }
 
 function fromRow(path: ArenaPath, row: Row): IndexedFile {
