@@ -3,13 +3,12 @@ import { encodeDelta } from "../../delta/delta.ts";
 import type { DeltaOp } from "../../delta/delta-op.ts";
 import type { Signature } from "../../delta/signature.ts";
 import { SplicedRanges } from "../../delta/spliced-ranges.ts";
-import { hashLeaves } from "../../hash/hash-leaves.ts";
-import { LEAF_SIZE, MerkleHasher, merkleRoot } from "../../hash/index.ts";
+import { type FileHash, hashFile, LEAF_SIZE, MerkleHasher } from "../../hash/index.ts";
 import type { ArenaPath } from "../../model/arena-path.ts";
 import type { ByteRange } from "../../model/byte-range.ts";
 import type { ByteRanges } from "../../model/byte-ranges.ts";
 import { isRealizeError, RealizeError } from "../../model/errors.ts";
-import { Hash } from "../../model/hash.ts";
+import type { Hash } from "../../model/hash.ts";
 import type { TreeEntry } from "../../model/tree-entry.ts";
 import { RealEdits } from "../../storage/real-edits.ts";
 import { realEntry, sameVersion } from "../../storage/real-entry.ts";
@@ -30,8 +29,6 @@ import { SMALL_FILE } from "./transfer-run.ts";
 const READS_PER_TURN = 64;
 /** Bytes per read of a streamed file: a whole number of leaves (one read ahead). */
 const STREAM_CHUNK = 4 * LEAF_SIZE;
-/** Chunks of a streamed file waiting for the hashing worker, at most. */
-const LEAVES_AHEAD = 16;
 /** Literal bytes per batch of delta ops handed on at once. */
 const OPS_BATCH_BYTES = 512 * 1024;
 const OPS_BATCH_COUNT = 1024;
@@ -70,9 +67,11 @@ export class LocalSource implements TreeSource {
   }
 
   /**
-   * Reads the file once (one read ahead), handing each chunk's leaves to the hashing
-   * worker as it goes out, so hashing overlaps sending. Then checks that the file held
-   * still throughout and records its hash, so the next listing knows it.
+   * Sends the file in chunks (one read ahead) while it is hashed beside, from the same
+   * open file, by hashFile (its worker threads for a big file): neither waits for the
+   * other and no chunk is copied for hashing. Both read the same bytes unless the file
+   * changed, which the fstat before and after catches. Records the hash, so the next
+   * listing knows it.
    */
   async *stream(
     path: ArenaPath,
@@ -85,11 +84,13 @@ export class LocalSource implements TreeSource {
         ? changed(this.arena, path, "was removed")
         : e;
     });
-    const leaves = new LeafQueue();
+    let hashing: Promise<FileHash> | undefined;
     try {
       if (Number(before.size) !== listed.size || before.mtimeNs !== listed.mtimeNs) {
         throw changed(this.arena, path, "changed");
       }
+      hashing = hashFile(`/proc/self/fd/${handle.fd}`);
+      hashing.catch(() => {});
       const abs = root.absolute(path);
       const read = (at: number) =>
         readFully(handle, at, Math.min(STREAM_CHUNK, listed.size - at), abs);
@@ -99,12 +100,11 @@ export class LocalSource implements TreeSource {
         if (data.length === 0) throw changed(this.arena, path, "shrank");
         at += data.length;
         next = at < listed.size ? read(at) : undefined;
-        await leaves.add(data);
         yield { data };
       }
-      const hashed = await leaves.digest(listed.size);
+      const hashed = await hashing;
       const after = await handle.stat({ bigint: true });
-      if (!sameVersion(versionOf(before), versionOf(after))) {
+      if (hashed.size !== listed.size || !sameVersion(versionOf(before), versionOf(after))) {
         throw changed(this.arena, path, "changed while it was read");
       }
       const mode = Number(after.mode) & 0o7777;
@@ -112,7 +112,7 @@ export class LocalSource implements TreeSource {
       index.recordRead(name, file, hashed.leaves, checkedNs);
       yield { hash: hashed.hash };
     } finally {
-      await leaves.settle();
+      await hashing?.catch(() => {});
       await handle.close();
     }
   }
@@ -218,33 +218,6 @@ export class LocalSource implements TreeSource {
   async removeEmptyDirs(dirs: readonly ArenaPath[]): Promise<void> {
     const deepestFirst = [...dirs].sort((a, b) => b.components.length - a.components.length);
     for (const dir of deepestFirst) await this.edits.removeEmptyDir(dir);
-  }
-}
-
-/**
- * Leaf hashes of a file read in order, computed by the hashing worker while the reader
- * goes on; at most LEAVES_AHEAD chunks wait for it (bounded memory).
- */
-class LeafQueue {
-  private readonly pending: Promise<Uint8Array[]>[] = [];
-  private done = 0;
-
-  /** Hands a chunk (a whole number of leaves, but at the end) to the worker. */
-  async add(data: Uint8Array): Promise<void> {
-    this.pending.push(hashLeaves(data));
-    if (this.pending.length - this.done > LEAVES_AHEAD) await this.pending[this.done++];
-  }
-
-  /** The FileHash of the `size` bytes added. */
-  async digest(size: number): Promise<{ hash: Hash; leaves: Hash[] }> {
-    if (size === 0) return new MerkleHasher().digest();
-    const leaves = (await Promise.all(this.pending)).flat().map((b) => Hash.fromBytes(b));
-    return { hash: merkleRoot(leaves, size), leaves };
-  }
-
-  /** Waits for the worker to finish what it was given (the chunks are its copies). */
-  async settle(): Promise<void> {
-    await Promise.allSettled(this.pending);
   }
 }
 
