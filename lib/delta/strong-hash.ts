@@ -1,4 +1,7 @@
-import { blake2b } from "@napi-rs/blake-hash";
+import { createRequire } from "node:module";
+
+const requireHere = createRequire(import.meta.url);
+let blake2b: ((data: Uint8Array) => Buffer) | undefined;
 
 /**
  * Bytes of strong hash per block when the caller does not choose: 16 (128 bits).
@@ -24,6 +27,8 @@ export const MAX_STRONG_LENGTH = 32;
  * blocks, and a truncated BLAKE2b is as strong as the bits it keeps.
  */
 export function blockDigest(data: Uint8Array, start: number, len: number): Uint8Array {
+  // The binding is loaded on first use (several ms), not by every command that imports this.
+  blake2b ??= (requireHere("@napi-rs/blake-hash") as typeof import("@napi-rs/blake-hash")).blake2b;
   return blake2b(data.subarray(start, start + len));
 }
 

@@ -1,17 +1,37 @@
-import { Blake2BHasher, Blake2BParam } from "@napi-rs/blake-hash";
+import { createRequire } from "node:module";
+import type { Blake2BHasher, Blake2BParam } from "@napi-rs/blake-hash";
 
 /** Bytes in a BLAKE2b-256 digest. */
 export const DIGEST_BYTES = 32;
 
-const PARAMS = new Blake2BParam();
-PARAMS.hashLength(DIGEST_BYTES);
+const requireHere = createRequire(import.meta.url);
+let native: { Hasher: typeof Blake2BHasher; params: Blake2BParam } | undefined;
+
+/**
+ * The binding, loaded on first use: loading it costs several ms (it probes the platform),
+ * which a command that hashes nothing (a push where nothing changed) need not pay.
+ */
+function binding(): { Hasher: typeof Blake2BHasher; params: Blake2BParam } {
+  if (native === undefined) {
+    const blake = requireHere("@napi-rs/blake-hash") as typeof import("@napi-rs/blake-hash");
+    const params = new blake.Blake2BParam();
+    params.hashLength(DIGEST_BYTES);
+    native = { Hasher: blake.Blake2BHasher, params };
+  }
+  return native;
+}
 
 /**
  * An incremental BLAKE2b-256 (true 32-byte output parameter, not a truncated BLAKE2b-512),
  * computed by @napi-rs/blake-hash. Every byte of realize's Merkle trees goes through here.
  */
 export class Blake2b {
-  readonly #native = Blake2BHasher.withParams(PARAMS);
+  readonly #native: Blake2BHasher;
+
+  constructor() {
+    const { Hasher, params } = binding();
+    this.#native = Hasher.withParams(params);
+  }
 
   /** Adds bytes; the view is read before returning, so the caller may reuse its buffer. */
   update(data: Uint8Array): this {
