@@ -1,5 +1,4 @@
 import { type BigIntStats, closeSync, constants, lstatSync, openSync } from "node:fs";
-import { endianness } from "node:os";
 import { libc } from "./libc.ts";
 import { kindOf, type RealEntryKind } from "./real-entry.ts";
 
@@ -87,7 +86,7 @@ async function makeStatter(): Promise<EntryStatter> {
   if (c === null || statx === undefined) return nodeFsStatter;
   const out = new Uint8Array(256);
   const view = new DataView(out.buffer);
-  const le = endianness() === "LE";
+  const le = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
   const bytes = new Uint8Array(NAME_BYTES);
   const encoder = new TextEncoder();
   const openFlags = constants.O_RDONLY | constants.O_DIRECTORY;
