@@ -30,10 +30,7 @@ export class Hash {
   }
 
   equals(other: Hash): boolean {
-    const a = this.bytes;
-    const b = other.bytes;
-    for (let i = 0; i < Hash.BYTES; i++) if (a[i] !== b[i]) return false;
-    return true;
+    return Buffer.compare(this.bytes, other.bytes) === 0;
   }
 
   toString(): string {
