@@ -79,7 +79,8 @@ export function planTransfer(
   const refusedDirs: { dir: ArenaPath; reason: string }[] = [];
   const plan: PlanItem[] = [];
   for (const entry of sorted) {
-    const blocked = refusedDirs.find((r) => entry.path.isWithin(r.dir));
+    const blocked =
+      refusedDirs.length === 0 ? undefined : refusedDirs.find((r) => entry.path.isWithin(r.dir));
     if (blocked) {
       plan.push({ action: "refuse", entry, reason: `${blocked.reason} (at ${blocked.dir.text})` });
       continue;
