@@ -2,8 +2,8 @@ import type { Config } from "../../config/types.ts";
 import { RealizeError } from "../../model/errors.ts";
 import type { IndexDb } from "../../storage/index-db.ts";
 import { RealRoot } from "../../storage/real-root.ts";
-import { LocalDestination } from "./local-destination.ts";
-import { LocalSource } from "./local-source.ts";
+import type { LocalDestination } from "./local-destination.ts";
+import type { LocalSource } from "./local-source.ts";
 import type { LocalArena } from "./local-tree.ts";
 
 /**
@@ -54,5 +54,20 @@ export async function localEndpoints(
   asking?: string,
 ): Promise<{ source: LocalSource; destination: LocalDestination }> {
   const arena = await openLocalArena(config, index, name, asking);
-  return { source: new LocalSource(arena), destination: new LocalDestination(arena) };
+  return { source: await localSource(arena), destination: await localDestination(arena) };
+}
+
+/**
+ * The source side of an arena opened by openLocalArena. Its module is loaded on first use,
+ * as is the destination's: a push needs only the one, a pull only the other.
+ */
+export async function localSource(arena: LocalArena): Promise<LocalSource> {
+  const { LocalSource } = await import("./local-source.ts");
+  return new LocalSource(arena);
+}
+
+/** The destination side of an arena opened by openLocalArena (see localSource). */
+export async function localDestination(arena: LocalArena): Promise<LocalDestination> {
+  const { LocalDestination } = await import("./local-destination.ts");
+  return new LocalDestination(arena);
 }

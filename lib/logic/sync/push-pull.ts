@@ -10,8 +10,9 @@ import { limitLink } from "../../network/limit-link.ts";
 import { RpcConnection } from "../../network/rpc-connection.ts";
 import { tlsDial } from "../../network/tls-transport.ts";
 import { IndexDb } from "../../storage/index-db.ts";
+import type { TreeDestination, TreeSource } from "./endpoints.ts";
 import type { JobObserver } from "./job-state.ts";
-import { localEndpoints } from "./local-arena.ts";
+import { localDestination, localSource, openLocalArena } from "./local-arena.ts";
 import { RemoteDestination } from "./remote-destination.ts";
 import { RemoteSource } from "./remote-source.ts";
 import { runTransfer } from "./transfer.ts";
@@ -124,7 +125,11 @@ export async function pushPull(
   const timer =
     request.maxDurationMs === undefined ? undefined : setTimeout(onAbort, request.maxDurationMs);
   try {
-    const local = await localEndpoints(config, index, request.arena);
+    const arena = await openLocalArena(config, index, request.arena);
+    const local: { source?: TreeSource; destination?: TreeDestination } =
+      request.direction === "push"
+        ? { source: await localSource(arena) }
+        : { destination: await localDestination(arena) };
     const connected = phase("push/pull: connect");
     const dialled = await tlsDial({
       identity: { ...identity, name: config.peer.name },
@@ -135,12 +140,8 @@ export async function pushPull(
     await connection.ready;
     connected();
     const conn = connection;
-    const remoteSource = new RemoteSource(conn, request.arena);
-    const remoteDestination = new RemoteDestination(conn, request.arena);
-    const [source, destination] =
-      request.direction === "push"
-        ? [local.source, remoteDestination]
-        : [remoteSource, local.destination];
+    const source = local.source ?? new RemoteSource(conn, request.arena);
+    const destination = local.destination ?? new RemoteDestination(conn, request.arena);
     try {
       return await runTransfer(source, destination, {
         arena: request.arena,
