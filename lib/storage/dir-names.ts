@@ -14,9 +14,18 @@ export interface DirNames {
 /**
  * Lists the directory at the absolute path `dir` by raw name bytes, so that a name which is
  * not valid UTF-8 is never silently turned into another name (Node's default decoding
- * replaces bad bytes with U+FFFD, and that name would not exist on disk).
+ * replaces bad bytes with U+FFFD, and that name would not exist on disk). The names are
+ * first read as text, which is cheaper: only when one holds a U+FFFD (which that decoding
+ * puts in place of every bad sequence) is the directory read again as bytes to tell.
  */
 export async function dirNames(dir: string): Promise<DirNames> {
+  let texts: string[];
+  try {
+    texts = await readdir(dir);
+  } catch (e) {
+    throw ioError("list", dir, e);
+  }
+  if (!texts.some((name) => name.includes("\uFFFD"))) return { names: texts, undecodable: [] };
   let raw: Buffer[];
   try {
     raw = await readdir(dir, { encoding: "buffer" });
