@@ -39,8 +39,8 @@ export interface ClaimedPartial {
 }
 
 /**
- * Opens (creating it, mode 0600) and locks the partial file `abs` of `target` with blocking
- * calls, by the rules of PartialFile.open: never through a link (a symlink or hard-linked
+ * Opens (creating it with `mode` less the umask, 0600 unless told) and locks the partial
+ * file `abs` of `target` with blocking calls, by the rules of PartialFile.open: never through a link (a symlink or hard-linked
  * file under the partial's name is removed and a fresh file made), a directory there is
  * refused ("bad_path"), and a partial another reception holds is refused ("refused"). The
  * parent directories must have been checked by the caller. Without libc nothing is locked.
@@ -50,11 +50,12 @@ export function claimPartialSync(
   target: ArenaPath,
   partial: ArenaPath,
   c: Libc | null,
+  mode = 0o600,
 ): ClaimedPartial {
   for (let attempt = 0; ; attempt++) {
     let fd: number;
     try {
-      fd = openSync(abs, constants.O_RDWR | constants.O_CREAT | NO_FOLLOW, 0o600);
+      fd = openSync(abs, constants.O_RDWR | constants.O_CREAT | NO_FOLLOW, mode);
     } catch (e) {
       if (errnoOf(e) === "ELOOP" && attempt === 0) {
         removeQuietlySync(abs);

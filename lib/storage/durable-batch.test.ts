@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { lstat, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, lstat, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type FileHash, MerkleHasher } from "../hash/index.ts";
 import { ArenaPath } from "../model/arena-path.ts";
@@ -92,6 +92,29 @@ describe.each<FlushMode>(["syncfs", "fsync"])("DurableBatch (%s)", (flush) => {
     expect(await readFile(join(t.outside, "victim"), "utf8")).toBe("keep me");
     expect((await lstat(join(t.dir, "d/fifo"))).isFIFO()).toBe(true);
   });
+
+  test.each([0o777, 0o666, 0o644, 0o600, 0o444, 0o000])(
+    "a file gets its mode %o whatever the umask, a left-over partial too",
+    async (mode) => {
+      await writeTree(t.dir, { ".old.realize-partial": "left over" });
+      await chmod(join(t.dir, ".old.realize-partial"), 0o4700);
+      const batch = new DurableBatch(t.root, { flush });
+      const meta = { mtimeNs: 1n, mode };
+      for (const path of ["new", "old"]) {
+        batch.add({ target: p(path), data: bytes(path), expected: hashOf(bytes(path)), meta });
+      }
+      const old = process.umask(0o077);
+      try {
+        expect((await batch.commit()).map((r) => r.error?.code)).toEqual([undefined, undefined]);
+      } finally {
+        process.umask(old);
+      }
+      for (const path of ["new", "old"]) {
+        expect((await stat(join(t.dir, path))).mode & 0o7777).toBe(mode);
+        expect(await readFile(join(t.dir, path), "utf8")).toBe(path);
+      }
+    },
+  );
 
   test("a symlink under a partial's name is replaced, never written through", async () => {
     await writeFile(join(t.outside, "victim"), "keep me");

@@ -187,7 +187,8 @@ export class DurableBatch {
    */
   #write(item: Item, c: Libc | null): void {
     const { target, data, meta } = item.file;
-    const claimed = claimPartialSync(item.partialAbs, target, item.partial, c);
+    const mode = meta.mode & 0o777;
+    const claimed = claimPartialSync(item.partialAbs, target, item.partial, c, mode);
     item.fd = claimed.fd;
     item.dev = claimed.stats.dev;
     try {
@@ -195,7 +196,7 @@ export class DurableBatch {
         done += writeSync(claimed.fd, data, done, data.length - done, done);
       }
       if (claimed.stats.size > BigInt(data.length)) ftruncateSync(claimed.fd, data.length);
-      fchmodSync(claimed.fd, meta.mode & 0o777);
+      if ((Number(claimed.stats.mode) & 0o7777) !== mode) fchmodSync(claimed.fd, mode);
       if (c === null) futimesSync(claimed.fd, Date.now() / 1000, asSeconds(meta.mtimeNs));
       else if (c.futimens(claimed.fd, fileTimes(meta.mtimeNs)) !== 0) {
         throw libcError("futimens", item.partialAbs, c.errno());

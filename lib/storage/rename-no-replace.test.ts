@@ -29,10 +29,15 @@ test.each([
   expect(await readFile(join(t.dir, "from"), "utf8")).toBe("content");
 });
 
-test("another failure throws with the errno name as code", async () => {
+test.each([
+  ["ENOENT", "missing", "to"],
+  ["ENAMETOOLONG", "from", `${"ü/".repeat(1500)}to`],
+])("another failure throws with the errno name as code (%s)", async (code, from, to) => {
   const rename = await renameNoReplace();
   if (rename === null) return;
-  expect(() => rename(join(t.dir, "missing"), join(t.dir, "to"))).toThrow(
-    expect.objectContaining({ code: "ENOENT" }),
+  await writeFile(join(t.dir, "from"), "content");
+  expect(() => rename(join(t.dir, from), join(t.dir, to))).toThrow(
+    expect.objectContaining({ code }),
   );
+  expect(await readFile(join(t.dir, "from"), "utf8")).toBe("content");
 });

@@ -17,6 +17,8 @@ const RENAME_NOREPLACE = 1;
 const EEXIST = 17;
 const ENOSYS = 38;
 const EINVAL = 22;
+/** Room for a path and its NUL (PATH_MAX); a longer one is encoded afresh. */
+const PATH_BYTES = 4096;
 
 let loaded: RenameNoReplace | null | undefined;
 
@@ -33,11 +35,19 @@ export async function renameNoReplace(): Promise<RenameNoReplace | null> {
       },
       __errno_location: { args: [], returns: FFIType.ptr },
     });
-    const cString = (text: string) => Buffer.from(`${text}\0`);
+    const encoder = new TextEncoder();
+    const scratch = [new Uint8Array(PATH_BYTES), new Uint8Array(PATH_BYTES)] as const;
+    /** `text` NUL-terminated, in the i-th scratch buffer when it fits. */
+    const cString = (text: string, i: 0 | 1) => {
+      const { read, written } = encoder.encodeInto(text, scratch[i].subarray(0, PATH_BYTES - 1));
+      if (read !== text.length) return Buffer.from(`${text}\0`);
+      scratch[i][written] = 0;
+      return scratch[i];
+    };
     loaded = (from, to) => {
       if (from.includes("\0") || to.includes("\0")) return "unsupported";
-      const a = cString(from);
-      const b = cString(to);
+      const a = cString(from, 0);
+      const b = cString(to, 1);
       if (lib.symbols.renameat2(AT_FDCWD, ptr(a), AT_FDCWD, ptr(b), RENAME_NOREPLACE) === 0) {
         return "renamed";
       }
