@@ -31,7 +31,6 @@ export type EntryStatter = (dir: string) => DirStats;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 /** STATX_TYPE | STATX_MODE | STATX_MTIME | STATX_CTIME | STATX_INO | STATX_SIZE */
 const WANTED = 0x1 | 0x2 | 0x40 | 0x80 | 0x100 | 0x200;
-const ENOENT = 2;
 const S_IFMT = 0o170000;
 const KIND_BY_TYPE: ReadonlyMap<number, RealEntryKind> = new Map([
   [0o100000, "file"],
@@ -72,8 +71,8 @@ let made: Promise<EntryStatter> | undefined;
  * through libc relative to the open directory, into one reused buffer, reading only the
  * fields a RealEntry has (with the same values: times to the nanosecond, the 64-bit
  * inode). Goes through node:fs instead where libc has no statx, the directory cannot be
- * opened, a name is too long or the kernel did not fill a field, and for any failure but
- * ENOENT (so errors read exactly as node:fs words them).
+ * opened, a name is too long, the kernel did not fill a field or the call failed (so a
+ * vanished entry and every error read exactly as node:fs has them).
  */
 export function entryStatter(): Promise<EntryStatter> {
   made ??= makeStatter();
@@ -81,9 +80,8 @@ export function entryStatter(): Promise<EntryStatter> {
 }
 
 async function makeStatter(): Promise<EntryStatter> {
-  const c = await libc();
-  const statx = c?.statx;
-  if (c === null || statx === undefined) return nodeFsStatter;
+  const statx = (await libc())?.statx;
+  if (statx === undefined) return nodeFsStatter;
   const out = new Uint8Array(256);
   const view = new DataView(out.buffer);
   const le = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
@@ -102,9 +100,8 @@ async function makeStatter(): Promise<EntryStatter> {
         const { read, written } = encoder.encodeInto(name, bytes);
         if (read < name.length || written >= NAME_BYTES) return viaNodeFs(dir, name);
         bytes[written] = 0;
-        if (statx(fd, bytes, AT_SYMLINK_NOFOLLOW, WANTED, out) !== 0) {
-          return c.errno() === ENOENT ? undefined : viaNodeFs(dir, name);
-        }
+        // On failure node:fs looks again: it tells ENOENT from the rest without errno.
+        if (statx(fd, bytes, AT_SYMLINK_NOFOLLOW, WANTED, out) !== 0) return viaNodeFs(dir, name);
         if ((view.getUint32(0, le) & WANTED) !== WANTED) return viaNodeFs(dir, name);
         const mode = view.getUint16(28, le);
         return {
