@@ -22,8 +22,9 @@ import { type Message, messageFromWire, messageToWire, PROTOCOL_NAME } from "./w
  * ranges; listings may leave file hashes out (sync.list `hashes`), then given by
  * sync.hashes or at the end of sync.stream, whose root a sync.begin without leaves gets
  * at sync.commit.
+ * 3: sync.list pages in a compact columnar form (lib/network/listing-wire.ts).
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Tuning and collaborators of a connection. */
 export interface RpcConnectionOptions {

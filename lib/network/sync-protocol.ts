@@ -4,6 +4,7 @@ import type { ArenaPath } from "../model/arena-path.ts";
 import type { ByteRanges } from "../model/byte-ranges.ts";
 import type { Hash } from "../model/hash.ts";
 import type { TreeEntry } from "../model/tree-entry.ts";
+import { listingPageCodec } from "./listing-wire.ts";
 import {
   type CallMethod,
   callMethod,
@@ -28,7 +29,6 @@ import {
   wireCount,
   wireData,
   wireEntry,
-  wireFailure,
   wireHash,
   wireItemResult,
   wireLeaves,
@@ -131,13 +131,7 @@ export const syncMethods = {
         scope: a.scope.map((p) => p.text),
       }),
     ),
-    chunk: schemaCodec(
-      v.strictObject({
-        entries,
-        failures: v.pipe(v.array(wireFailure), v.maxLength(ITEMS_PER_MESSAGE)),
-      }),
-      (c) => ({ entries: c.entries.map(entryToWire), failures: c.failures }),
-    ),
+    chunk: listingPageCodec,
   }),
   /** The hashes of source files as they are now, with the size and mtime hashed. */
   hashes: callMethod("sync.hashes", {

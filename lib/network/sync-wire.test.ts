@@ -195,7 +195,12 @@ describe("other sync values on the wire", () => {
 
   test("list failures may name text that is no valid path (it is only shown)", () => {
     const decoded = syncMethods.list.chunk.decode(
-      overTheWire({ entries: [], failures: [{ path: "bad\0name", error: "not UTF-8" }] }),
+      overTheWire(
+        syncMethods.list.chunk.encode({
+          entries: [],
+          failures: [{ path: "bad\0name", error: "not UTF-8" }],
+        }),
+      ),
     );
     expect(decoded.ok).toBe(true);
   });

@@ -55,29 +55,33 @@ export async function listLocalTree(
     error: f.error.message,
   }));
   const ancestors = await scopeAncestors(arena.root, scope);
-  const byPath = new Map<string, TreeEntry>();
+  const entries: (TreeEntry | undefined)[] = [...ancestors];
+  const toHash: { at: number; entry: RealEntry }[] = [];
   const preloaded =
     scope.length === 0 && walk.entries.length >= PRELOAD_FROM
       ? arena.index.preload(arena.name)
       : () => {};
-  await concurrently(walk.entries, HASH_LANES, async (entry) => {
-    if (entry.kind !== "file") {
-      byPath.set(entry.path.text, treeEntry(entry));
-      return;
+  try {
+    for (const entry of walk.entries) {
+      const known = entry.kind === "file" ? arena.index.currentHash(arena.name, entry) : undefined;
+      if (entry.kind === "file" && known === undefined && hashes === "all") {
+        toHash.push({ at: entries.length, entry });
+      }
+      entries.push(treeEntry(entry, known));
     }
-    if (hashes === "known") {
-      byPath.set(entry.path.text, treeEntry(entry, arena.index.currentHash(arena.name, entry)));
-      return;
-    }
-    try {
-      const checked = await arena.index.hashIfChanged(arena.name, arena.root, entry);
-      byPath.set(entry.path.text, treeEntry({ ...entry, size: checked.size }, checked.hash));
-    } catch (e) {
-      failures.push({ path: entry.path.text, error: message(e) });
-    }
-  }).finally(preloaded);
-  const entries = [...ancestors, ...walk.entries.flatMap((e) => byPath.get(e.path.text) ?? [])];
-  return { entries, failures };
+    await concurrently(toHash, HASH_LANES, async ({ at, entry }) => {
+      try {
+        const checked = await arena.index.hashIfChanged(arena.name, arena.root, entry);
+        entries[at] = treeEntry({ ...entry, size: checked.size }, checked.hash);
+      } catch (e) {
+        entries[at] = undefined;
+        failures.push({ path: entry.path.text, error: message(e) });
+      }
+    });
+  } finally {
+    preloaded();
+  }
+  return { entries: entries.filter((e) => e !== undefined), failures };
 }
 
 /** The directories above the scope paths, as entries, outermost first. */
