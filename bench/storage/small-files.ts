@@ -13,6 +13,8 @@
  *   committed at once (a new DurableBatch per batch, as the daemon's writeSmall does).
  * With `--lib NAME=DIR` (repeatable) the batch runs once per DIR, taking DurableBatch from
  * DIR/storage (e.g. a copy of an older lib/) instead of this checkout: an A/B in one run.
+ * A copy outside the checkout needs node_modules reachable from it (e.g. a symlink to
+ * this checkout's beside it): without, a worker thread it starts hung at 100% CPU.
  * With `--shape FILESxLANES` (repeatable, e.g. 256x4) each lib runs once per batch shape
  * (BATCH_BYTES still caps a batch: raise it to let big batches fill up).
  *
