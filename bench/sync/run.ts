@@ -35,6 +35,7 @@ import { writeNoiseFile } from "../../fixtures/noise.ts";
 import { hashFile } from "../../lib/hash/index.ts";
 import { RealizePair } from "./realize-pair.ts";
 import { RsyncDaemon } from "./rsync-daemon.ts";
+import { smallTree } from "./small-tree.ts";
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -60,17 +61,6 @@ function scatteredEdits(path: string, size: number): void {
     writeSync(fd, patch, 0, patch.length, offset);
   }
   closeSync(fd);
-}
-
-function smallTree(dir: string, files: number): void {
-  const perDir = Math.ceil(files / 200);
-  for (let d = 0; d < 200; d++) mkdirSync(join(dir, `d${d}`), { recursive: true });
-  for (let i = 0; i < files; i++) {
-    const data = new Uint8Array(4096);
-    new DataView(data.buffer).setUint32(0, i);
-    data.fill(i % 251, 4);
-    writeFileSync(join(dir, `d${Math.floor(i / perDir)}`, `f${i}.bin`), data);
-  }
 }
 
 /**

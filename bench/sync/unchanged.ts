@@ -7,11 +7,12 @@
  * Usage: bun bench/sync/unchanged.ts [--files 20000] [--runs 10] [--repo DIR]...
  * `REALIZE_TIMING=1` prints realize's phase times for every push.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { RealizePair } from "./realize-pair.ts";
 import { RsyncDaemon } from "./rsync-daemon.ts";
+import { smallTree } from "./small-tree.ts";
 
 const argv = process.argv;
 const arg = (name: string, fallback: string) => {
@@ -26,17 +27,6 @@ const repos = argv.flatMap((a, i) =>
 if (repos.length === 0) repos.push(resolve(import.meta.dir, "../.."));
 
 const work = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), "realize-bench-unchanged-"));
-
-function smallTree(dir: string, files: number): void {
-  const perDir = Math.ceil(files / 200);
-  for (let d = 0; d < 200; d++) mkdirSync(join(dir, `d${d}`), { recursive: true });
-  for (let i = 0; i < files; i++) {
-    const data = new Uint8Array(4096);
-    new DataView(data.buffer).setUint32(0, i);
-    data.fill(i % 251, 4);
-    writeFileSync(join(dir, `d${Math.floor(i / perDir)}`, `f${i}.bin`), data);
-  }
-}
 
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

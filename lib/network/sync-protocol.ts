@@ -90,6 +90,11 @@ const entriesArgs = codec(
   }),
 );
 const itemResults = schemaCodec(results, (r) => r.map(itemResultToWire));
+/** Args naming a session and some of its paths (at most ITEMS_PER_MESSAGE). */
+const pathsArgs = codec(
+  { ...sessionArgs, paths: v.pipe(v.array(wirePath), v.maxLength(ITEMS_PER_MESSAGE)) },
+  (a: SessionArgs & { paths: ArenaPath[] }) => ({ ...a, paths: a.paths.map((p) => p.text) }),
+);
 
 /** One page of a delta signature: blocks `first…` of the base's geometry. */
 export interface SignaturePage {
@@ -135,10 +140,7 @@ export const syncMethods = {
   }),
   /** The hashes of source files as they are now, with the size and mtime hashed. */
   hashes: callMethod("sync.hashes", {
-    args: codec(
-      { ...sessionArgs, paths: v.pipe(v.array(wirePath), v.maxLength(ITEMS_PER_MESSAGE)) },
-      (a: SessionArgs & { paths: ArenaPath[] }) => ({ ...a, paths: a.paths.map((p) => p.text) }),
-    ),
+    args: pathsArgs,
     result: schemaCodec(
       v.pipe(
         v.array(
@@ -208,10 +210,7 @@ export const syncMethods = {
    * caller asks again for the rest. A file may come with the hash the peer vouches for.
    */
   readSmall: callMethod("sync.readSmall", {
-    args: codec(
-      { ...sessionArgs, paths: v.pipe(v.array(wirePath), v.maxLength(ITEMS_PER_MESSAGE)) },
-      (a: SessionArgs & { paths: ArenaPath[] }) => ({ ...a, paths: a.paths.map((p) => p.text) }),
-    ),
+    args: pathsArgs,
     result: schemaCodec(
       v.pipe(
         v.array(
