@@ -15,7 +15,7 @@ import { schemaCodec, streamMethod } from "../../network/method.ts";
 import { RpcConnection } from "../../network/rpc-connection.ts";
 import { Service } from "../../network/service.ts";
 import { syncMethods } from "../../network/sync-protocol.ts";
-import type { Reception, SmallRead } from "./endpoints.ts";
+import type { Reception, SmallRead, StreamPiece } from "./endpoints.ts";
 import { MemoryTree } from "./memory-tree.ts";
 import { type EndpointResolver, registerSyncService } from "./peer-service.ts";
 import type { PeerSessions } from "./peer-sessions.ts";
@@ -335,6 +335,63 @@ class HugeTree extends MemoryTree {
     return paths.map((p) => ({ path: p.text, data: noise(900 * 1024, 2 * p.text.charCodeAt(0)) }));
   }
 }
+
+describe("a source peer that lies about a streamed file", () => {
+  /** A peer tree whose streams of "movie.bin" are bent by `bend`. */
+  function lyingPeer(bend: (pieces: StreamPiece[]) => StreamPiece[]): {
+    remote: MemoryTree;
+    local: MemoryTree;
+  } {
+    const remote = new MemoryTree();
+    remote.setFile("movie.bin", noise(2 * MiB, 71));
+    const honest = remote.stream.bind(remote);
+    remote.stream = async function* (path, listed) {
+      const pieces: StreamPiece[] = [];
+      for await (const piece of honest(path, listed)) pieces.push(piece);
+      yield* bend(pieces);
+    };
+    return { remote, local: new MemoryTree() };
+  }
+
+  test("a root that is not the root of the bytes sent is refused; the retry goes by leaves and arrives exact", async () => {
+    const { remote, local } = lyingPeer((pieces) => [
+      ...pieces.filter((p) => "data" in p),
+      { hash: Hash.fromBytes(new Uint8Array(32).fill(9)) },
+    ]);
+    const refused: string[] = [];
+    const commit = local.commit.bind(local);
+    local.commit = (token, hash) =>
+      commit(token, hash).catch((e: RealizeError) => {
+        refused.push(e.code);
+        throw e;
+      });
+    const { client } = await connect(sharing(remote));
+    const summary = await transfer(new RemoteSource(client, "photos"), local, {
+      direction: "pull",
+    });
+    expect(refused).toEqual(["hash_mismatch"]);
+    expect(summary.failed).toEqual([]);
+    expect(local.content("movie.bin")).toEqual(remote.content("movie.bin"));
+    expect(local.partials.size).toBe(0);
+  });
+
+  test.each([
+    [
+      "more bytes than listed",
+      (pieces: StreamPiece[]) => [{ data: new Uint8Array(10) }, ...pieces],
+    ],
+    ["bytes after the root", (pieces: StreamPiece[]) => [...pieces, { data: new Uint8Array(10) }]],
+    ["no root at all", (pieces: StreamPiece[]) => pieces.filter((p) => "data" in p)],
+  ])("%s: the job stops as a protocol error, nothing shown", async (_, bend) => {
+    const { remote, local } = lyingPeer(bend);
+    const { client } = await connect(sharing(remote));
+    const error = await rejection(
+      transfer(new RemoteSource(client, "photos"), local, { direction: "pull" }),
+    );
+    expect(error.code).toBe("protocol");
+    expect(local.content("movie.bin")).toBeUndefined();
+  });
+});
 
 describe("values larger than one message are paged", () => {
   test("leaves, receptions, signatures, deltas and small reads of huge files cross intact", async () => {
