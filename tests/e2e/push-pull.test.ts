@@ -12,7 +12,7 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import { diskTree } from "../../fixtures/disk-tree.ts";
+import { diskTree, partialsUnder } from "../../fixtures/disk-tree.ts";
 import { noise } from "../../fixtures/noise.ts";
 import { TestPeers } from "../../fixtures/peers.ts";
 import { putFile, setMtimeNs } from "../../fixtures/put-file.ts";
@@ -36,6 +36,7 @@ const ARENAS = [
   "ignore",
   "back",
   "ctime",
+  "big",
 ];
 
 beforeAll(async () => {
@@ -457,5 +458,26 @@ describe("many small files", () => {
     expect(diskTree(pair.dst("many"))).toEqual(diskTree(src));
     const again = await push("many", "beta");
     expect(again.summary.files).toEqual({ total: 600, sent: 0, unchanged: 600, failed: 0 });
+  });
+});
+
+describe("big new files", () => {
+  test("a 40 MiB file is streamed (hashed beside, by worker threads) both ways, exact, then known", async () => {
+    const src = pair.src("big");
+    const dst = pair.dst("big");
+    putFile(src, "pushed.bin", noise(40 * MiB, 91));
+    const first = await push("big", "beta");
+    expect(first.code).toBe(0);
+    expect(first.summary.bytes.sent).toBe(40 * MiB);
+    expect(diskTree(dst)["pushed.bin"]).toEqual(diskTree(src)["pushed.bin"]!);
+    const again = await push("big", "beta");
+    expect(again.summary.files).toEqual({ total: 1, sent: 0, unchanged: 1, failed: 0 });
+
+    putFile(dst, "pulled.bin", noise(40 * MiB + 3, 92));
+    const back = await pull("big", "beta", "pulled.bin");
+    expect(back.code).toBe(0);
+    expect(diskTree(src)["pulled.bin"]).toEqual(diskTree(dst)["pulled.bin"]!);
+    expect(partialsUnder(src)).toEqual([]);
+    expect(partialsUnder(dst)).toEqual([]);
   });
 });
