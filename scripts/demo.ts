@@ -119,7 +119,7 @@ try {
   const fd = openSync(join(alice.root, "video.bin"), "r+");
   writeSync(fd, Buffer.alloc(100, 0x41), 0, 100, BIG / 2);
   closeSync(fd);
-  push("push after a 100-byte edit (only the changed leaf travels)");
+  push("push after a 100-byte edit (only a small delta of the changed leaf travels)");
 
   console.log("\n[bob] edits docs/notes/todo.md");
   writeFileSync(
