@@ -63,7 +63,7 @@ export class RealizePair {
       if (p.exitCode === 0) return pair;
       await Bun.sleep(100);
     }
-    pair.stop();
+    await pair.stop();
     throw new Error("realize serve did not answer ping");
   }
 
@@ -81,7 +81,9 @@ export class RealizePair {
     return { seconds, sent: summary.bytes.sent, wire: summary.bytes.wire };
   }
 
-  stop(): void {
+  /** Stops the serving peer and waits until it is gone (so its files can be removed). */
+  async stop(): Promise<void> {
     this.serve.kill("SIGTERM");
+    await this.serve.exited;
   }
 }

@@ -80,8 +80,10 @@ export class RsyncDaemon {
     };
   }
 
-  stop(): void {
+  /** Stops the daemon and waits until it is gone. */
+  async stop(): Promise<void> {
     this.process.kill();
+    await this.process.exited;
   }
 }
 

@@ -140,9 +140,8 @@ async function main(): Promise<void> {
     small: smallSrc,
     small2: smallSrc2,
     small3: smallSrc3,
-  }).catch((e: unknown) => {
-    rsyncBig.stop();
-    rsyncSmall.stop();
+  }).catch(async (e: unknown) => {
+    await Promise.all([rsyncBig.stop(), rsyncSmall.stop()]);
     if (!process.argv.includes("--keep")) rmSync(work, { recursive: true, force: true });
     throw e;
   });
@@ -208,9 +207,9 @@ async function main(): Promise<void> {
     );
     run("(d) nothing changed", "small", rsyncSmall, smallSrc, "time ≤ 0.3×");
   } finally {
-    pair.stop();
-    rsyncBig.stop();
-    rsyncSmall.stop();
+    // Every server is gone before its files are removed (a daemon still shutting down could
+    // keep writing there, and a forced removal would leave the rest behind).
+    await Promise.all([pair.stop(), rsyncBig.stop(), rsyncSmall.stop()]);
     if (!process.argv.includes("--keep")) rmSync(work, { recursive: true, force: true });
   }
   console.log(

@@ -61,8 +61,7 @@ async function main(): Promise<void> {
     });
     console.log(`rsync: ${stats(rsyncTimes)}`);
   } finally {
-    for (const pair of pairs) pair.stop();
-    rsync.stop();
+    await Promise.all([...pairs.map((pair) => pair.stop()), rsync.stop()]);
     if (!argv.includes("--keep")) rmSync(work, { recursive: true, force: true });
   }
 }
