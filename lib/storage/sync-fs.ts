@@ -1,31 +1,10 @@
+import { WorkerCalls } from "../model/worker-calls.ts";
 import type { SyncFsReply, SyncFsRequest } from "./sync-fs-worker.ts";
 
-let worker: Worker | undefined;
-let nextId = 1;
-const waiting = new Map<number, (reply: SyncFsReply) => void>();
-
-function start(): Worker {
-  if (worker !== undefined) return worker;
-  const w = new Worker(new URL("./sync-fs-worker.ts", import.meta.url).href);
-  w.onmessage = (event: MessageEvent<SyncFsReply>) => {
-    const done = waiting.get(event.data.id);
-    waiting.delete(event.data.id);
-    if (waiting.size === 0) w.unref();
-    done?.(event.data);
-  };
-  worker = w;
-  return w;
-}
-
-function call(request: Omit<SyncFsRequest, "id"> & Partial<SyncFsRequest>): Promise<SyncFsReply> {
-  const w = start();
-  const id = nextId++;
-  w.ref();
-  return new Promise((resolve) => {
-    waiting.set(id, resolve);
-    w.postMessage({ ...request, id } as SyncFsRequest);
-  });
-}
+const syncWorker = new WorkerCalls<SyncFsRequest, SyncFsReply>(
+  new URL("./sync-fs-worker.ts", import.meta.url).href,
+  "the flushing worker",
+);
 
 /** Per filesystem: the syncfs running now, and the one that will follow it. */
 interface Flushes {
@@ -82,7 +61,7 @@ export function flushesMade(): number {
 
 async function syncNow(fd: number): Promise<number> {
   made++;
-  return (await call({ fd })).errno;
+  return (await syncWorker.call({ fd })).errno;
 }
 
 /**
@@ -99,6 +78,8 @@ export async function copyFileRange(
   offsetOut: number,
   length: number,
 ): Promise<{ bytes: number; errno: number }> {
-  const { bytes, errno } = await call({ copy: { fdIn, offsetIn, fdOut, offsetOut, length } });
+  const { bytes, errno } = await syncWorker.call({
+    copy: { fdIn, offsetIn, fdOut, offsetOut, length },
+  });
   return { bytes, errno };
 }
