@@ -5,7 +5,7 @@ import { ArenaPath } from "../model/arena-path.ts";
 import { RealizeError } from "../model/errors.ts";
 import { Hash } from "../model/hash.ts";
 import { hashOpenFile } from "./hash-open-file.ts";
-import type { RealEntry } from "./real-entry.ts";
+import { type RealEntry, sameVersion, versionOf } from "./real-entry.ts";
 import type { RealRoot } from "./real-root.ts";
 import { openStateDb } from "./state-db.ts";
 
@@ -348,7 +348,8 @@ type HashedRead = { hashed: FileHash; after: BigIntStats } | undefined;
 function hashSmallSync(root: RealRoot, path: ArenaPath): HashedRead | null {
   const { data, before, after } = root.readWholeSync(path, SMALL_FILE);
   if (after.size > BigInt(SMALL_FILE)) return null;
-  if (!sameStats(before, after) || data.length !== Number(after.size)) return undefined;
+  if (!sameVersion(versionOf(before), versionOf(after)) || data.length !== Number(after.size))
+    return undefined;
   return { hashed: new MerkleHasher().update(data).digest(), after };
 }
 
@@ -358,7 +359,8 @@ async function hashWhole(root: RealRoot, path: ArenaPath): Promise<HashedRead> {
   try {
     const hashed = await hashOpenFile(handle, Number(before.size), root.absolute(path));
     const after = await handle.stat({ bigint: true });
-    if (!sameStats(before, after) || hashed.size !== Number(after.size)) return undefined;
+    if (!sameVersion(versionOf(before), versionOf(after)) || hashed.size !== Number(after.size))
+      return undefined;
     return { hashed, after };
   } finally {
     await handle.close();
@@ -413,10 +415,6 @@ function packLeaves(leaves: readonly Hash[]): Uint8Array {
     out.set(leaf.bytes, i * Hash.BYTES);
   });
   return out;
-}
-
-function sameStats(a: BigIntStats, b: BigIntStats): boolean {
-  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino;
 }
 
 function nowNs(): bigint {

@@ -52,6 +52,18 @@ export function realEntry(
   return entry;
 }
 
+/** The metadata sameVersion compares, from an lstat or fstat. */
+export function versionOf(
+  stats: BigIntStats,
+): Pick<RealEntry, "size" | "mtimeNs" | "ino" | "ctimeNs"> {
+  return {
+    size: Number(stats.size),
+    mtimeNs: stats.mtimeNs,
+    ino: stats.ino,
+    ctimeNs: stats.ctimeNs,
+  };
+}
+
 /** True when `a` and `b` describe the same content as far as metadata can tell. */
 export function sameVersion(
   a: Pick<RealEntry, "size" | "mtimeNs" | "ino" | "ctimeNs">,

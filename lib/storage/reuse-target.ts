@@ -1,4 +1,3 @@
-import type { BigIntStats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { LEAF_SIZE } from "../hash/index.ts";
 import { hashLeaf } from "../hash/merkle.ts";
@@ -6,7 +5,7 @@ import type { ArenaPath } from "../model/arena-path.ts";
 import { RealizeError } from "../model/errors.ts";
 import type { Hash } from "../model/hash.ts";
 import type { PartialContent } from "./partial-content.ts";
-import { sameVersion } from "./real-entry.ts";
+import { sameVersion, versionOf } from "./real-entry.ts";
 import { type RealRoot, readFully } from "./real-root.ts";
 
 /**
@@ -111,14 +110,4 @@ async function copyKnownLeaves(
     content.know(i, expected.leaves[i]!.bytes, length);
     good[i] = true;
   }
-}
-
-/** The metadata that tells whether a file changed (see sameVersion). */
-function versionOf(stats: BigIntStats) {
-  return {
-    size: Number(stats.size),
-    mtimeNs: stats.mtimeNs,
-    ino: stats.ino,
-    ctimeNs: stats.ctimeNs,
-  };
 }

@@ -1,4 +1,3 @@
-import type { BigIntStats } from "node:fs";
 import { encodeDelta } from "../../delta/delta.ts";
 import type { DeltaOp } from "../../delta/delta-op.ts";
 import type { Signature } from "../../delta/signature.ts";
@@ -11,7 +10,7 @@ import { isRealizeError, RealizeError } from "../../model/errors.ts";
 import type { Hash } from "../../model/hash.ts";
 import type { TreeEntry } from "../../model/tree-entry.ts";
 import { RealEdits } from "../../storage/real-edits.ts";
-import { realEntry, sameVersion } from "../../storage/real-entry.ts";
+import { realEntry, sameVersion, versionOf } from "../../storage/real-entry.ts";
 import { readFully } from "../../storage/real-root.ts";
 import type {
   HashRead,
@@ -219,14 +218,4 @@ export class LocalSource implements TreeSource {
     const deepestFirst = [...dirs].sort((a, b) => b.components.length - a.components.length);
     for (const dir of deepestFirst) await this.edits.removeEmptyDir(dir);
   }
-}
-
-/** The metadata sameVersion compares, from an fstat. */
-function versionOf(stats: BigIntStats) {
-  return {
-    size: Number(stats.size),
-    mtimeNs: stats.mtimeNs,
-    ino: stats.ino,
-    ctimeNs: stats.ctimeNs,
-  };
 }
