@@ -14,7 +14,7 @@ import { MiB } from "../../lib/logic/sync/test-trees.ts";
  * peer cannot do it, 2 bad usage with nothing touched, 3 some files failed (each listed
  * with its reason), 4 stopped early and resumable.
  */
-const BIN = resolve(import.meta.dir, "../../bin/realize");
+const _BIN = resolve(import.meta.dir, "../../bin/realize");
 const peers = new TestPeers();
 let pair: TransferPair;
 let alpha: TestPeer;
@@ -207,19 +207,7 @@ async function runUnprivileged(peer: TestPeer, args: string[]): Promise<CliRun> 
     process.getuid?.() === 0
       ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
       : [];
-  const child = Bun.spawn([...asNobody, BIN, ...args], {
-    env: peer.machine.env,
-    cwd: peer.machine.dir,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  return { code, stdout, stderr };
+  return peer.machine.runAfter(asNobody, args);
 }
 
 describe("exit 4: stopped early, and a rerun completes", () => {
