@@ -66,8 +66,6 @@ export function report(job: JobState, item: PlanItem, error?: string, dryRun = f
 export class TransferRun {
   /** Files and symlinks now verified at the destination: what --move may delete. */
   readonly verified: TreeEntry[] = [];
-  /** Paths the destination listed a file at: a file sent there is compared by leaves, never streamed. */
-  readonly basePaths = new Set<string>();
   private fatal = false;
   private readonly largeFiles: LargeFileSender;
 
@@ -76,6 +74,8 @@ export class TransferRun {
     private readonly destination: TreeDestination,
     private readonly job: JobState,
     private readonly stop: AbortSignal | undefined,
+    /** The destination's listing by path: a file sent where it listed one is compared by leaves, never streamed. */
+    private readonly there: ReadonlyMap<string, TreeEntry>,
   ) {
     this.largeFiles = new LargeFileSender(source, destination, job, stop);
   }
@@ -148,7 +148,10 @@ export class TransferRun {
   async large(entry: TreeEntry, retried = false): Promise<void> {
     this.job.start(entry.path.text, entry.size);
     try {
-      const done = await this.largeFiles.send(entry, this.basePaths.has(entry.path.text));
+      const done = await this.largeFiles.send(
+        entry,
+        this.there.get(entry.path.text)?.kind === "file",
+      );
       this.sent({ ...entry, hash: done.hash }, done.sent);
     } catch (e) {
       if (isRealizeError(e) && e.code === "hash_mismatch") return this.resend(entry, retried);

@@ -76,8 +76,7 @@ export async function runTransfer(
     return job.summary(false, true);
   }
 
-  const run = new TransferRun(source, destination, job, options.stop);
-  for (const [path, entry] of there) if (entry.kind === "file") run.basePaths.add(path);
+  const run = new TransferRun(source, destination, job, options.stop, there);
   for (const item of byAction("refuse"))
     report(job, item, item.action === "refuse" ? item.reason : "");
   await run.batches(byAction("mkdir"), (e) => destination.makeDirs(e), false);
