@@ -95,10 +95,9 @@ export class LargeFileSender {
   /** Streams a whole file into a fresh partial, and commits it under the root the source sealed. */
   private async sendStream(entry: TreeEntry, token: number): Promise<{ sent: number; hash: Hash }> {
     const path = entry.path.text;
-    const writes = new WriteWindow();
     let offset = 0;
     let sealed: Hash | undefined;
-    try {
+    await this.writing(token, path, async (write) => {
       for await (const piece of this.source.stream(entry.path, entry, this.stop)) {
         this.checkStop();
         if (sealed !== undefined || ("data" in piece && offset + piece.data.length > entry.size)) {
@@ -111,19 +110,10 @@ export class LargeFileSender {
           sealed = piece.hash;
           continue;
         }
-        const { data } = piece;
-        await writes.add(
-          this.destination
-            .write(token, offset, data)
-            .then(() => this.job.advance(path, data.length, data.length)),
-        );
-        offset += data.length;
+        await write(offset, piece.data);
+        offset += piece.data.length;
       }
-      await writes.drain();
-    } catch (e) {
-      await writes.settle();
-      throw e;
-    }
+    });
     this.checkStop();
     if (sealed === undefined || offset !== entry.size) {
       throw new RealizeError(
@@ -139,9 +129,8 @@ export class LargeFileSender {
   private async sendRanges(entry: TreeEntry, rec: Reception): Promise<number> {
     const path = entry.path.text;
     this.job.advance(path, entry.size - rec.need.totalLength, 0);
-    const writes = new WriteWindow();
     let sent = 0;
-    try {
+    await this.writing(rec.token, path, async (write) => {
       for (const range of rec.need.ranges) {
         let offset = range.start;
         for await (const data of this.source.read(entry.path, range, this.stop)) {
@@ -149,22 +138,40 @@ export class LargeFileSender {
           if (offset + data.length > range.end) {
             throw new RealizeError("protocol", `the source sent more than ${range} of ${path}`);
           }
-          // Progress counts a chunk once the destination took it, not when it was queued.
-          await writes.add(
-            this.destination
-              .write(rec.token, offset, data)
-              .then(() => this.job.advance(path, data.length, data.length)),
-          );
+          await write(offset, data);
           offset += data.length;
           sent += data.length;
         }
       }
+    });
+    return sent;
+  }
+
+  /**
+   * Runs `send` with a `write` that puts bytes into reception `token`, a few writes in
+   * flight (WRITE_WINDOW); each chunk counts in the progress once the destination took it,
+   * not when it was queued. Returns once every write landed; on a failure, once none is
+   * left in flight.
+   */
+  private async writing(
+    token: number,
+    path: string,
+    send: (write: (offset: number, data: Uint8Array) => Promise<void>) => Promise<void>,
+  ): Promise<void> {
+    const writes = new WriteWindow();
+    const write = (offset: number, data: Uint8Array) =>
+      writes.add(
+        this.destination
+          .write(token, offset, data)
+          .then(() => this.job.advance(path, data.length, data.length)),
+      );
+    try {
+      await send(write);
       await writes.drain();
     } catch (e) {
       await writes.settle();
       throw e;
     }
-    return sent;
   }
 
   /**
