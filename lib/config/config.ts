@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import { resolve, sep } from "node:path";
 import { parse, TomlError } from "smol-toml";
 import * as v from "valibot";
-import { isRealizeError, RealizeError } from "../model/errors.ts";
+import { errorMessage, isRealizeError, RealizeError } from "../model/errors.ts";
 import { checkName } from "../model/names.ts";
 import {
   arenaSchema,
@@ -42,7 +42,7 @@ export async function readConfigText(file: string): Promise<string> {
     if (code === "ENOENT") {
       throw new RealizeError("config_missing", `no config at ${file}`, { file });
     }
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = errorMessage(err);
     throw new RealizeError("config", `cannot read the config ${file}: ${reason}`, { file }, err);
   }
   try {
@@ -242,6 +242,6 @@ function syntaxError(err: unknown, file: string): RealizeError {
       err,
     );
   }
-  const reason = err instanceof Error ? err.message : String(err);
+  const reason = errorMessage(err);
   return new RealizeError("config", `${file}: cannot read it as TOML: ${reason}`, { file }, err);
 }

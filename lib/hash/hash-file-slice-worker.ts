@@ -1,3 +1,4 @@
+import { errorMessage } from "../model/errors.ts";
 import { type FileSliceHash, hashFileSlice } from "./hash-file-slice.ts";
 
 /** A request to a hashing worker: hash bytes `[start, end)` of `path` (see hashFileSlice). */
@@ -23,7 +24,7 @@ self.onmessage = (event: MessageEvent<FileSliceRequest>) => {
     const errno = (e as { code?: unknown }).code;
     reply = {
       ok: false,
-      message: e instanceof Error ? e.message : String(e),
+      message: errorMessage(e),
       errno: typeof errno === "string" ? errno : undefined,
     };
   }

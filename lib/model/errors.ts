@@ -60,6 +60,11 @@ export function isRealizeError(e: unknown): e is RealizeError {
   return e instanceof RealizeError;
 }
 
+/** The message of a thrown value: an Error's message, anything else as text. */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 /** True when `code` is one of the stable codes (used when decoding errors from a peer). */
 export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === "string" && (ERROR_CODES as readonly string[]).includes(code);

@@ -1,6 +1,6 @@
 import type { Duplex } from "node:stream";
 import { Decoder } from "cbor-x";
-import { RealizeError } from "../model/errors.ts";
+import { errorMessage, RealizeError } from "../model/errors.ts";
 import { CBOR_OPTIONS, DEFAULT_MAX_FRAME, FRAME_HEADER, frameParts } from "./frame-encoding.ts";
 
 export { CBOR_OPTIONS, DEFAULT_MAX_FRAME, encodeFrame } from "./frame-encoding.ts";
@@ -12,10 +12,6 @@ export { CBOR_OPTIONS, DEFAULT_MAX_FRAME, encodeFrame } from "./frame-encoding.t
  * broken connection: it destroys the stream and reports why, once. So does an exception
  * thrown while a frame is handled, so that nothing waits on a connection nobody reads.
  */
-
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** Byte counting hooks, called for every byte read from and written to the stream. */
 export interface ByteMeter {
@@ -64,7 +60,7 @@ export class FrameChannel {
         this.receive(chunk);
       } catch (error) {
         this.fail(
-          new RealizeError("protocol", `reading frames failed: ${reasonOf(error)}`, {}, error),
+          new RealizeError("protocol", `reading frames failed: ${errorMessage(error)}`, {}, error),
         );
       }
     });
@@ -192,7 +188,7 @@ export class FrameChannel {
         this.fail(
           new RealizeError(
             "protocol",
-            `undecodable CBOR in a ${length}-byte frame: ${reasonOf(error)}`,
+            `undecodable CBOR in a ${length}-byte frame: ${errorMessage(error)}`,
             { size: length },
             error,
           ),
@@ -205,7 +201,7 @@ export class FrameChannel {
         this.fail(
           new RealizeError(
             "protocol",
-            `a ${length}-byte frame could not be handled: ${reasonOf(error)}`,
+            `a ${length}-byte frame could not be handled: ${errorMessage(error)}`,
             { size: length },
             error,
           ),

@@ -1,5 +1,5 @@
 import type { HostPort } from "../config/types.ts";
-import { RealizeError } from "../model/errors.ts";
+import { errorMessage, RealizeError } from "../model/errors.ts";
 import type { NetworkMetrics } from "./metrics.ts";
 
 /** A running `/metrics` endpoint. */
@@ -51,7 +51,7 @@ export function startMetricsServer(at: HostPort, metrics: NetworkMetrics): Metri
         cause,
       );
     }
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    const reason = errorMessage(cause);
     throw new RealizeError(
       "io",
       `cannot serve metrics on ${address}: ${reason}`,

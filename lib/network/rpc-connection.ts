@@ -1,4 +1,4 @@
-import { isRealizeError, RealizeError } from "../model/errors.ts";
+import { errorMessage, isRealizeError, RealizeError } from "../model/errors.ts";
 import { type Logger, silentLogger } from "../model/logger.ts";
 import { type ByteMeter, FrameChannel } from "./framing.ts";
 import type { Link } from "./link.ts";
@@ -256,7 +256,7 @@ export class RpcConnection {
    * on this connection may never get their answer, so it is closed rather than left hanging.
    */
   private unhandled(value: unknown, error: unknown): RealizeError {
-    const why = error instanceof Error ? error.message : String(error);
+    const why = errorMessage(error);
     const type = (value as { t?: unknown } | null)?.t;
     const what = typeof type === "string" ? `a "${type.slice(0, 32)}" message` : "a message";
     this.logger.log("error", "handling a message failed", {

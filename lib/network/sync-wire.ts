@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { checkDeltaOp, type DeltaOp } from "../delta/delta-op.ts";
 import { ArenaPath } from "../model/arena-path.ts";
 import { ByteRanges } from "../model/byte-ranges.ts";
+import { errorMessage } from "../model/errors.ts";
 import { Hash } from "../model/hash.ts";
 import { checkName } from "../model/names.ts";
 import type { TreeEntry } from "../model/tree-entry.ts";
@@ -331,7 +332,7 @@ export const wireOps = v.pipe(
         else if (op.count === undefined) ops.push({ op: "copy", block: op.block });
         else ops.push({ op: "copy", block: op.block, count: op.count });
       } catch (error) {
-        addIssue({ message: error instanceof Error ? error.message : String(error) });
+        addIssue({ message: errorMessage(error) });
         return NEVER;
       }
     }

@@ -12,7 +12,7 @@ import {
 } from "node:fs";
 import type { FileHash } from "../hash/index.ts";
 import { type ArenaPath, partialPathFor } from "../model/arena-path.ts";
-import { ioError, RealizeError } from "../model/errors.ts";
+import { errorMessage, ioError, RealizeError } from "../model/errors.ts";
 import { claimPartialSync, removeQuietlySync } from "./claim-partial.ts";
 import { fsyncDir } from "./fsync-dir.ts";
 import { hashContents } from "./hash-contents.ts";
@@ -358,7 +358,7 @@ function failure(op: string, item: Item, cause: unknown): RealizeError {
 
 function asRealizeError(e: unknown, item: Item): RealizeError {
   if (e instanceof RealizeError) return e;
-  const reason = e instanceof Error ? e.message : String(e);
+  const reason = errorMessage(e);
   return new RealizeError(
     "io",
     `cannot commit ${item.targetAbs}: ${reason}`,

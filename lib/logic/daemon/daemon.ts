@@ -3,7 +3,7 @@ import { formatHostPort } from "../../config/host-port.ts";
 import { type Identity, makePrivateDir } from "../../config/identity.ts";
 import type { PeerPaths } from "../../config/paths.ts";
 import type { Config, HostPort, PeerConfig } from "../../config/types.ts";
-import { RealizeError } from "../../model/errors.ts";
+import { errorMessage, RealizeError } from "../../model/errors.ts";
 import type { Logger } from "../../model/logger.ts";
 import { Backoff, type BackoffOptions } from "../../network/backoff.ts";
 import { controlMethods, type DaemonStatus, jobMethods } from "../../network/control-protocol.ts";
@@ -174,7 +174,7 @@ export class Daemon {
     } catch (error) {
       this.logger.log("error", "config not reloaded; keeping the running config", {
         file: this.config.file,
-        reason: error instanceof Error ? error.message : String(error),
+        reason: errorMessage(error),
       });
       return false;
     }
@@ -290,7 +290,7 @@ export class Daemon {
       await move();
     } catch (error) {
       this.logger.log("error", `cannot move ${what}; keeping the old address`, {
-        reason: error instanceof Error ? error.message : String(error),
+        reason: errorMessage(error),
       });
     }
   }

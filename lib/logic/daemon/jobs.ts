@@ -1,5 +1,6 @@
 import type { PeerPaths } from "../../config/paths.ts";
 import type { Config } from "../../config/types.ts";
+import { errorMessage } from "../../model/errors.ts";
 import type { Logger } from "../../model/logger.ts";
 import type { TransferProgress, TransferSummary } from "../../model/transfer.ts";
 import type { JobRequest, JobStatus } from "../../network/control-protocol.ts";
@@ -64,7 +65,7 @@ export class JobRunner {
       (summary) => this.finish(status, summary),
       (error: unknown) => {
         status.state = "failed";
-        status.error = error instanceof Error ? error.message : String(error);
+        status.error = errorMessage(error);
         status.inFlight = [];
         status.seconds = (performance.now() - started) / 1000;
         this.logger.log("warn", "background job failed", { job: id, error: status.error });

@@ -1,4 +1,4 @@
-import { isRealizeError } from "../../model/errors.ts";
+import { errorMessage, isRealizeError } from "../../model/errors.ts";
 import type { Logger } from "../../model/logger.ts";
 import { Backoff } from "../../network/backoff.ts";
 import { type Clock, systemClock } from "../../network/clock.ts";
@@ -86,7 +86,7 @@ export class PeerDialer {
         logger.log(code === lastFailure ? "debug" : "warn", "cannot connect to peer", {
           peer,
           code,
-          reason: error instanceof Error ? error.message : String(error),
+          reason: errorMessage(error),
           retryInMs: Math.round(wait),
         });
         lastFailure = code;

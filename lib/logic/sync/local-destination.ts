@@ -5,7 +5,7 @@ import { SplicedRanges } from "../../delta/spliced-ranges.ts";
 import { ArenaPath } from "../../model/arena-path.ts";
 import { ByteRange } from "../../model/byte-range.ts";
 import { ByteRanges } from "../../model/byte-ranges.ts";
-import { isRealizeError, RealizeError } from "../../model/errors.ts";
+import { errorMessage, isRealizeError, RealizeError } from "../../model/errors.ts";
 import type { Hash } from "../../model/hash.ts";
 import type { TreeEntry } from "../../model/tree-entry.ts";
 import { DurableBatch } from "../../storage/durable-batch.ts";
@@ -37,10 +37,6 @@ export function spliceBlock(length: number): number {
   return Math.max(SPLICE_BLOCK, chooseBlockSize(length));
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 /** Runs `work` on each entry; a failure is that entry's result, never an exception. */
 async function each(
   entries: readonly TreeEntry[],
@@ -52,7 +48,7 @@ async function each(
       await work(entry);
       results.push({ path: entry.path.text });
     } catch (e) {
-      results.push({ path: entry.path.text, error: message(e) });
+      results.push({ path: entry.path.text, error: errorMessage(e) });
     }
   }
   return results;
@@ -135,7 +131,7 @@ export class LocalDestination implements TreeDestination {
           meta: entry,
         });
       } catch (e) {
-        results.push({ path: entry.path.text, error: message(e) });
+        results.push({ path: entry.path.text, error: errorMessage(e) });
       }
     }
     const committed = await batch.commit();
@@ -286,7 +282,7 @@ export class LocalDestination implements TreeDestination {
       await r.partial.close().catch(() => {});
       throw isRealizeError(e)
         ? e
-        : new RealizeError("io", message(e), { path: entry.path.text }, e);
+        : new RealizeError("io", errorMessage(e), { path: entry.path.text }, e);
     }
   }
 

@@ -6,7 +6,7 @@ import { type FileHash, hashFile, LEAF_SIZE, MerkleHasher } from "../../hash/ind
 import type { ArenaPath } from "../../model/arena-path.ts";
 import type { ByteRange } from "../../model/byte-range.ts";
 import type { ByteRanges } from "../../model/byte-ranges.ts";
-import { isRealizeError, RealizeError } from "../../model/errors.ts";
+import { errorMessage, isRealizeError, RealizeError } from "../../model/errors.ts";
 import type { Hash } from "../../model/hash.ts";
 import type { TreeEntry } from "../../model/tree-entry.ts";
 import { RealEdits } from "../../storage/real-edits.ts";
@@ -59,7 +59,7 @@ export class LocalSource implements TreeSource {
         const { entry, hash } = await this.current(path);
         out.push({ path: path.text, hash, size: entry.size, mtimeNs: entry.mtimeNs });
       } catch (e) {
-        out.push({ path: path.text, error: e instanceof Error ? e.message : String(e) });
+        out.push({ path: path.text, error: errorMessage(e) });
       }
     }
     return out;
@@ -169,7 +169,7 @@ export class LocalSource implements TreeSource {
       index.recordRead(name, { ...entry, hash: hashed.hash }, hashed.leaves, checkedNs);
       return { path: path.text, data, hash: hashed.hash, mtimeNs };
     } catch (e) {
-      return { path: path.text, error: e instanceof Error ? e.message : String(e) };
+      return { path: path.text, error: errorMessage(e) };
     }
   }
 

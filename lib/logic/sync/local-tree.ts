@@ -1,5 +1,5 @@
 import type { ArenaPath } from "../../model/arena-path.ts";
-import { isRealizeError } from "../../model/errors.ts";
+import { errorMessage } from "../../model/errors.ts";
 import type { TreeEntry } from "../../model/tree-entry.ts";
 import type { IndexDb } from "../../storage/index-db.ts";
 import { type RealEntry, realEntry } from "../../storage/real-entry.ts";
@@ -18,10 +18,6 @@ export interface LocalArena {
   name: string;
   root: RealRoot;
   index: IndexDb;
-}
-
-function message(e: unknown): string {
-  return isRealizeError(e) || e instanceof Error ? e.message : String(e);
 }
 
 /** The TreeEntry of a real entry, with its hash for a file. */
@@ -75,7 +71,7 @@ export async function listLocalTree(
         entries[at] = treeEntry({ ...entry, size: checked.size }, checked.hash);
       } catch (e) {
         entries[at] = undefined;
-        failures.push({ path: entry.path.text, error: message(e) });
+        failures.push({ path: entry.path.text, error: errorMessage(e) });
       }
     });
   } finally {

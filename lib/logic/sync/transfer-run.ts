@@ -1,5 +1,5 @@
 import { hashBytes } from "../../hash/index.ts";
-import { isRealizeError } from "../../model/errors.ts";
+import { errorMessage, isRealizeError } from "../../model/errors.ts";
 import type { Hash } from "../../model/hash.ts";
 import type { TreeEntry } from "../../model/tree-entry.ts";
 import type { ItemResult, SmallFile, SmallRead, TreeDestination, TreeSource } from "./endpoints.ts";
@@ -15,10 +15,6 @@ const META_BATCH = 1000;
 
 /** The per-file reason of a file cut short by --max-duration or a signal. */
 const STOPPED = "stopped before the end; run again to resume";
-
-function reason(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -156,7 +152,7 @@ export class TransferRun {
     } catch (e) {
       if (isRealizeError(e) && e.code === "hash_mismatch") return this.resend(entry, retried);
       this.rethrowFatal(e);
-      this.fail(entry, this.stopped() ? STOPPED : reason(e));
+      this.fail(entry, this.stopped() ? STOPPED : errorMessage(e));
     }
   }
 
@@ -183,7 +179,7 @@ export class TransferRun {
       return { ok: await work() };
     } catch (e) {
       this.rethrowFatal(e);
-      return { error: this.stopped() ? STOPPED : reason(e) };
+      return { error: this.stopped() ? STOPPED : errorMessage(e) };
     }
   }
 
