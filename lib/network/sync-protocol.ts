@@ -145,12 +145,15 @@ export const syncMethods = {
       v.pipe(
         v.array(
           v.union([
-            v.strictObject({
-              path: wirePathText,
-              hash: wireHash,
-              size: wireCount,
-              mtime: wireMtime,
-            }),
+            v.pipe(
+              v.strictObject({
+                path: wirePathText,
+                hash: wireHash,
+                size: wireCount,
+                mtime: wireMtime,
+              }),
+              v.transform(({ mtime, ...read }) => ({ ...read, mtimeNs: mtime })),
+            ),
             v.strictObject({ path: wirePathText, error: wireText }),
           ]),
         ),
@@ -160,7 +163,7 @@ export const syncMethods = {
         reads.map((r) =>
           "error" in r
             ? { path: r.path, error: clipText(r.error) }
-            : { path: r.path, hash: r.hash.bytes, size: r.size, mtime: mtimeToWire(r.mtime) },
+            : { path: r.path, hash: r.hash.bytes, size: r.size, mtime: mtimeToWire(r.mtimeNs) },
         ),
     ),
   }),
@@ -215,12 +218,18 @@ export const syncMethods = {
       v.pipe(
         v.array(
           v.union([
-            v.strictObject({
-              path: wirePathText,
-              data: wireData(DATA_CHUNK),
-              hash: v.optional(wireHash),
-              mtime: v.optional(wireMtime),
-            }),
+            v.pipe(
+              v.strictObject({
+                path: wirePathText,
+                data: wireData(DATA_CHUNK),
+                hash: v.optional(wireHash),
+                mtime: v.optional(wireMtime),
+              }),
+              v.transform(
+                ({ mtime, ...read }): SmallFileRead =>
+                  mtime === undefined ? read : { ...read, mtimeNs: mtime },
+              ),
+            ),
             v.strictObject({ path: wirePathText, error: wireText }),
           ]),
         ),
@@ -231,7 +240,7 @@ export const syncMethods = {
           if (!("data" in r)) return { path: r.path, error: clipText(r.error) };
           const out: Record<string, unknown> = { path: r.path, data: r.data };
           if (r.hash !== undefined) out.hash = r.hash.bytes;
-          if (r.mtime !== undefined) out.mtime = mtimeToWire(r.mtime);
+          if (r.mtimeNs !== undefined) out.mtime = mtimeToWire(r.mtimeNs);
           return out;
         }),
     ),
@@ -381,6 +390,14 @@ export interface SignatureArg {
 /** The argument type of a method. */
 export type ArgsOf<M> =
   M extends CallMethod<infer A, unknown> ? A : M extends StreamMethod<infer A, unknown> ? A : never;
+
+/** A small file as sync.readSmall gives it, in domain values (the mtime when it held still). */
+export interface SmallFileRead {
+  path: string;
+  data: Uint8Array;
+  hash?: Hash;
+  mtimeNs?: bigint;
+}
 
 /** A reception page as it crosses the wire, in domain values. */
 export interface BeginPage {

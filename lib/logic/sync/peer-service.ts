@@ -160,19 +160,9 @@ export function registerSyncService(service: Service, resolve: EndpointResolver)
       }
     })
     .on(m.readSmall, async (args, context) =>
-      smallReplies(args.paths, await source(args, context).readSmall(args.paths)).map((r) => {
-        if (!("data" in r)) return r;
-        const { mtimeNs, ...rest } = r;
-        return mtimeNs === undefined ? rest : { ...rest, mtime: mtimeNs };
-      }),
+      smallReplies(args.paths, await source(args, context).readSmall(args.paths)),
     )
-    .on(m.hashes, async (args, context) =>
-      (await source(args, context).hashes(args.paths)).map((h) => {
-        if ("error" in h) return h;
-        const { mtimeNs, ...rest } = h;
-        return { ...rest, mtime: mtimeNs };
-      }),
-    )
+    .on(m.hashes, (args, context) => source(args, context).hashes(args.paths))
     .onStream(m.stream, async function* (args, context) {
       const listed = { size: args.size, mtimeNs: args.mtime };
       for await (const piece of source(args, context).stream(args.path, listed, context.signal)) {

@@ -43,9 +43,7 @@ export class RemoteSource implements TreeSource {
       if (got.length !== ask.length || got.some((r, i) => r.path !== ask[i]!.text)) {
         throw peerFault(this.session.arena, "sync.hashes answered for other files");
       }
-      for (const r of got) {
-        out.push("error" in r ? r : { path: r.path, hash: r.hash, size: r.size, mtimeNs: r.mtime });
-      }
+      out.push(...got);
     }
     return out;
   }
@@ -84,13 +82,7 @@ export class RemoteSource implements TreeSource {
       ) {
         throw peerFault(this.session.arena, "sync.readSmall answered for other files");
       }
-      for (const r of got) {
-        if (!("data" in r)) reads.push(r);
-        else {
-          const { mtime, ...rest } = r;
-          reads.push(mtime === undefined ? rest : { ...rest, mtimeNs: mtime });
-        }
-      }
+      reads.push(...got);
       rest = rest.slice(got.length);
     }
     return reads;
