@@ -155,8 +155,6 @@ export class LocalDestination implements TreeDestination {
     const stats = await this.arena.root.lstat(entry.path);
     const base = stats && realEntry(entry.path, stats);
     const baseSize = base?.kind === "file" ? base.size : 0;
-    const known =
-      base?.kind === "file" ? this.arena.index.current(this.arena.name, base) : undefined;
     const partial = await PartialFile.open(this.arena.root, entry.path);
     try {
       let need: ByteRanges;
@@ -165,6 +163,8 @@ export class LocalDestination implements TreeDestination {
         resumable = (await partial.size()) > 0;
         need = entry.size > 0 ? ByteRanges.of(new ByteRange(0, entry.size)) : ByteRanges.of();
       } else {
+        const known =
+          base?.kind === "file" ? this.arena.index.current(this.arena.name, base) : undefined;
         need = await partial.resume(
           { size: entry.size, leaves },
           { reuseTarget: baseSize > 0, base: known && base && { ...base, leaves: known.leaves } },
@@ -272,11 +272,7 @@ export class LocalDestination implements TreeDestination {
       }
       if (r.patcher) r.patcher.finish();
       await r.partial.truncate(entry.size);
-      const expected =
-        r.leaves.length > 0
-          ? { hash, size: entry.size, leaves: r.leaves }
-          : { hash, size: entry.size };
-      const done = await r.partial.commit(expected, entry);
+      const done = await r.partial.commit({ hash, size: entry.size, leaves: r.leaves }, entry);
       this.record(done, hash, r.partial.leaves ?? r.leaves);
     } catch (e) {
       await r.partial.close().catch(() => {});
